@@ -1,0 +1,97 @@
+// Package metrics exports probe results and forewarn's own health to
+// Prometheus.
+//
+// Probe results keep the names blackbox_exporter made familiar
+// (probe_success, probe_duration_seconds, probe_http_duration_seconds{phase}…)
+// so that an SRE's PromQL carries over; each series is labelled with tenant,
+// check and kind. Cardinality is tenants × checks × a few: nothing is
+// labelled per request, per URL or per user.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/forewarn/forewarn/probes"
+)
+
+// Exporter holds every metric forewarn exports, in its own registry.
+type Exporter struct {
+	reg *prometheus.Registry
+
+	probe *probeMetrics
+	self  selfMetrics
+}
+
+// BuildInfo labels forewarn_build_info.
+type BuildInfo struct {
+	Version, Revision string
+}
+
+// New builds an Exporter with probe, self-health, Go runtime and process
+// metrics registered.
+func New(build BuildInfo) *Exporter {
+	reg := prometheus.NewRegistry()
+	e := &Exporter{reg: reg}
+	e.probe = newProbeMetrics(reg)
+	e.self = newSelfMetrics(reg, build)
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return e
+}
+
+// Registry exposes the registry, for tests and for later packages that add
+// their own collectors.
+func (e *Exporter) Registry() *prometheus.Registry { return e.reg }
+
+// Handler serves /metrics. Errors while gathering are reported in the
+// response rather than failing the scrape silently.
+func (e *Exporter) Handler() http.Handler {
+	return promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: 4,
+		Registry:            e.reg, // promhttp_metric_handler_* about scrapes themselves
+	})
+}
+
+// ObserveResult records one probe result.
+func (e *Exporter) ObserveResult(r probes.Result) { e.probe.observe(r) }
+
+// SetPlan makes the exported series match the plan: series of tenants or
+// checks no longer in it are deleted, so a removed tenant disappears from
+// /metrics on reload instead of freezing at its last value.
+func (e *Exporter) SetPlan(targets []probes.Target) {
+	keep := make(map[seriesKey]bool, len(targets))
+	for _, t := range targets {
+		keep[seriesKey{t.Tenant, t.Check}] = true
+	}
+	e.probe.retain(keep)
+	e.self.targets.Set(float64(len(targets)))
+}
+
+// ObserveLag records how late a run started against its planned time.
+func (e *Exporter) ObserveLag(d time.Duration) { e.self.lag.Observe(d.Seconds()) }
+
+// ProbeStarted and ProbeFinished track forewarn_probes_in_flight.
+func (e *Exporter) ProbeStarted()  { e.self.inFlight.Inc() }
+func (e *Exporter) ProbeFinished() { e.self.inFlight.Dec() }
+
+// RunSkipped counts a run not started, e.g. because the previous run of the
+// same job was still going.
+func (e *Exporter) RunSkipped(reason string) { e.self.skipped.WithLabelValues(reason).Inc() }
+
+// ConfigReloaded records the outcome of loading checks.yaml.
+func (e *Exporter) ConfigReloaded(ok bool, at time.Time) {
+	if ok {
+		e.self.reloadOK.Set(1)
+		e.self.reloadTime.Set(float64(at.UnixNano()) / 1e9)
+		return
+	}
+	e.self.reloadOK.Set(0)
+}

@@ -1,0 +1,141 @@
+package metrics
+
+import (
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/forewarn/forewarn/probes"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/catalogue.golden")
+
+// fullExporter observes one result of every shape, so that every metric
+// forewarn can export has a series.
+func fullExporter(t *testing.T) *Exporter {
+	t.Helper()
+	e := New(BuildInfo{Version: "test", Revision: "abc"})
+	now := time.Unix(1_800_000_000, 0)
+	e.ObserveResult(probes.Result{
+		Tenant: "acme", Check: "tls", Kind: probes.KindHTTP, Start: now, Duration: 120 * time.Millisecond,
+		Success: true, StatusCode: 200, TLS: true, CertExpiry: now.Add(90 * 24 * time.Hour),
+		Phases: probes.Phases{Connect: time.Millisecond, TLS: 2 * time.Millisecond, Processing: 3 * time.Millisecond},
+	})
+	e.ObserveResult(probes.Result{
+		Tenant: "globex", Check: "health", Kind: probes.KindHTTP, Start: now,
+		Reason: probes.ReasonConnect, Message: "connection refused",
+	})
+	e.ObserveLag(3 * time.Millisecond)
+	e.RunSkipped(SkipOverlap)
+	e.ConfigReloaded(true, now)
+	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}, {Tenant: "globex", Check: "health"}})
+	return e
+}
+
+// TestCatalogue keeps testdata/catalogue.golden, the list of every metric
+// name, type and label set forewarn exports, true. Dashboards and alert
+// rules are checked against this file, so a rename shows up in review.
+func TestCatalogue(t *testing.T) {
+	e := fullExporter(t)
+	mfs, err := e.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, mf := range mfs {
+		name := mf.GetName()
+		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") {
+			continue // the runtime's own; they vary by Go version and platform
+		}
+		labels := map[string]bool{}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				labels[lp.GetName()] = true
+			}
+		}
+		names := make([]string, 0, len(labels))
+		for l := range labels {
+			names = append(names, l)
+		}
+		sort.Strings(names)
+		lines = append(lines, fmt.Sprintf("%s %s {%s}", name, strings.ToLower(mf.GetType().String()), strings.Join(names, ",")))
+	}
+	sort.Strings(lines)
+	got := strings.Join(lines, "\n") + "\n"
+	const golden = "testdata/catalogue.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./metrics -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("metric catalogue changed; if intended, run go test ./metrics -update and review the diff.\ngot:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestFailureSetsReasonAndZeroSuccess(t *testing.T) {
+	e := fullExporter(t)
+	if v := testutil.ToFloat64(e.probe.success.WithLabelValues("globex", "health", "http")); v != 0 {
+		t.Errorf("probe_success for a failed probe = %v, want 0", v)
+	}
+	if v := testutil.ToFloat64(e.probe.failures.WithLabelValues("globex", "health", "http", "connect")); v != 1 {
+		t.Errorf("probe_failures_total{reason=connect} = %v, want 1", v)
+	}
+	if v := testutil.ToFloat64(e.probe.success.WithLabelValues("acme", "tls", "http")); v != 1 {
+		t.Errorf("probe_success for a passing probe = %v, want 1", v)
+	}
+}
+
+func TestSetPlanDeletesRemovedTargets(t *testing.T) {
+	e := fullExporter(t)
+	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}})
+	body := scrape(t, e)
+	if strings.Contains(body, `tenant="globex"`) {
+		t.Errorf("series of a removed tenant still exported:\n%s", grep(body, "globex"))
+	}
+	if !strings.Contains(body, `probe_success{check="tls",kind="http",tenant="acme"} 1`) {
+		t.Errorf("series of a kept tenant lost:\n%s", grep(body, "probe_success"))
+	}
+	if !strings.Contains(body, "forewarn_plan_targets 1") {
+		t.Errorf("forewarn_plan_targets not updated:\n%s", grep(body, "forewarn_plan"))
+	}
+}
+
+func TestCertExpiryOnlyWhenTLSUsed(t *testing.T) {
+	e := fullExporter(t)
+	body := scrape(t, e)
+	if got := strings.Count(body, "probe_ssl_earliest_cert_expiry{"); got != 1 {
+		t.Errorf("probe_ssl_earliest_cert_expiry series = %d, want 1 (only the TLS check):\n%s", got, grep(body, "ssl"))
+	}
+}
+
+func scrape(t *testing.T, e *Exporter) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("/metrics: %d", rec.Code)
+	}
+	return rec.Body.String()
+}
+
+func grep(body, s string) string {
+	var out []string
+	for _, l := range strings.Split(body, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

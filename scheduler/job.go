@@ -1,0 +1,120 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-co-op/gocron/v2"
+	"github.com/robfig/cron/v3"
+
+	"github.com/forewarn/forewarn/probes"
+)
+
+// startMargin keeps a job's first run far enough in the future that gocron
+// accepts it (WithStartDateTime rejects times in the past).
+const startMargin = 50 * time.Millisecond
+
+// probeGrace lets a probe report its own timeout before the scheduler's
+// context cuts it off, so the result says "timeout" with phases rather than
+// "context canceled".
+const probeGrace = time.Second
+
+// job is one (tenant × check) in gocron. Its target can be swapped by a
+// reload that keeps its timing, without rescheduling.
+type job struct {
+	key     string
+	target  atomic.Pointer[probes.Target]
+	gj      gocron.Job
+	cron    cron.Schedule // nil for interval jobs
+	running atomic.Bool   // in-task overlap guard (see run)
+	removed atomic.Bool
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// add creates the gocron job for t. The caller holds s.mu.
+func (s *Scheduler) add(t probes.Target) error {
+	j := &job{key: t.Key()}
+	j.target.Store(&t)
+	def, opts, err := s.definition(j, t)
+	if err != nil {
+		return err
+	}
+	gj, err := s.gs.NewJob(def, gocron.NewTask(s.run, j), opts...)
+	if err != nil {
+		return fmt.Errorf("scheduling %s: %w", j.key, err)
+	}
+	j.gj = gj
+	s.jobs[j.key] = j
+	return nil
+}
+
+func (s *Scheduler) definition(j *job, t probes.Target) (gocron.JobDefinition, []gocron.JobOption, error) {
+	opts := []gocron.JobOption{gocron.WithName(j.key)}
+	if t.Schedule != "" {
+		sched, err := cronParser.Parse(t.Schedule)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: schedule %q: %w", j.key, t.Schedule, err)
+		}
+		j.cron = sched
+		return gocron.CronJob(t.Schedule, false), opts, nil
+	}
+	if t.Interval <= 0 {
+		return nil, nil, fmt.Errorf("%s: interval must be positive", j.key)
+	}
+	start := NextSlot(j.key, t.Interval, s.clock.Now().Add(startMargin))
+	opts = append(opts, gocron.WithStartAt(gocron.WithStartDateTime(start)))
+	return gocron.DurationJob(t.Interval), opts, nil
+}
+
+// planned is the time the run happening at now was planned for.
+func (j *job) planned(now time.Time) time.Time {
+	t := j.target.Load()
+	if j.cron == nil {
+		return NearestSlot(j.key, t.Interval, now)
+	}
+	// The latest cron time at or before now (cron has no "previous").
+	p := j.cron.Next(now.Add(-time.Minute))
+	if p.After(now) {
+		return now
+	}
+	for n := j.cron.Next(p); !n.After(now); n = j.cron.Next(n) {
+		p = n
+	}
+	return p
+}
+
+// run is the task of every job. It is called by gocron on its own goroutine.
+//
+// The overlap guard lives here rather than in gocron's WithSingletonMode,
+// which allocates a 1,000-slot channel and a goroutine per job: hundreds of
+// MB at tens of thousands of jobs.
+func (s *Scheduler) run(j *job) {
+	if !j.running.CompareAndSwap(false, true) {
+		s.o.Hooks.RunSkipped("overlap")
+		return
+	}
+	defer j.running.Store(false)
+	planned := j.planned(s.clock.Now())
+
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.ctx.Done():
+		return
+	}
+	defer func() { <-s.sem }()
+
+	t := j.target.Load()
+	s.o.Hooks.ObserveLag(max(0, s.clock.Since(planned)))
+	ctx, cancel := context.WithTimeout(s.ctx, t.Timeout+probeGrace)
+	defer cancel()
+	s.o.Hooks.ProbeStarted()
+	res := s.o.Probe(ctx, *t)
+	s.o.Hooks.ProbeFinished()
+	if s.ctx.Err() != nil || j.removed.Load() {
+		return // cut short by shutdown, or dropped by a reload: not a finding
+	}
+	s.o.OnResult(res)
+}
