@@ -1,0 +1,184 @@
+package config
+
+import (
+	"crypto/x509"
+	"net/url"
+	"strings"
+
+	"github.com/forewarn/forewarn/probes"
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	httpKeys    = []string{"request", "follow_redirects", "max_redirects", "body_limit", "tls", "expect"}
+	requestKeys = []string{"method", "url", "headers", "body"}
+	tlsKeys     = []string{"server_name", "ca_file", "insecure_skip_verify"}
+)
+
+// httpCheck is an http check with its templates parsed.
+type httpCheck struct {
+	method, url, body  *tmpl
+	headers            [][2]*tmpl // name, value
+	followRedirects    bool
+	maxRedirects       int
+	bodyLimit          int64
+	serverName, caFile *tmpl
+	insecureSkipVerify bool
+	expect             *expectDef
+}
+
+func decodeHTTP(d *decoder, n *yaml.Node, m map[string]*yaml.Node, field string) kindSpec {
+	h := &httpCheck{followRedirects: true, maxRedirects: d.defaults.MaxRedirects, bodyLimit: d.defaults.BodyLimit}
+	rf := join(field, "request")
+	if d.required(n, m, field, "request") {
+		if r := d.fields(m["request"], rf, "request", requestKeys); r != nil && d.required(m["request"], r, rf, "url") {
+			h.method = d.template(r["method"], join(rf, "method"))
+			h.url = d.template(r["url"], join(rf, "url"))
+			h.body = d.template(r["body"], join(rf, "body"))
+			hf := join(rf, "headers")
+			for _, p := range d.pairs(r["headers"], hf) {
+				f := join(hf, p.key)
+				h.headers = append(h.headers, [2]*tmpl{d.parseTemplate(p.key, at(p.k, f)), d.template(p.v, f)})
+			}
+		}
+	}
+	h.followRedirects = d.boolean(m["follow_redirects"], join(field, "follow_redirects"), true)
+	h.maxRedirects = d.integer(m["max_redirects"], join(field, "max_redirects"), h.maxRedirects, 0)
+	h.bodyLimit = d.size(m["body_limit"], join(field, "body_limit"), h.bodyLimit)
+	tf := join(field, "tls")
+	if t := d.fields(m["tls"], tf, "tls", tlsKeys); t != nil {
+		h.serverName = d.template(t["server_name"], join(tf, "server_name"))
+		h.caFile = d.template(t["ca_file"], join(tf, "ca_file"))
+		h.insecureSkipVerify = d.boolean(t["insecure_skip_verify"], join(tf, "insecure_skip_verify"), false)
+	}
+	h.expect = d.decodeExpect(m["expect"], join(field, "expect"))
+	return h
+}
+
+func (h *httpCheck) overrideKeys() []string { return []string{"expect"} }
+
+func (h *httpCheck) decodeOverride(d *decoder, m map[string]*yaml.Node, field string) any {
+	if value(m["expect"]) == nil {
+		return nil
+	}
+	return d.decodeExpect(m["expect"], join(field, "expect"))
+}
+
+func (h *httpCheck) expand(x *expansion, t *probes.Target, ov any) {
+	expect := h.expect
+	if o, _ := ov.(*expectDef); o != nil {
+		expect = expect.merge(o)
+	}
+	spec := &probes.HTTPSpec{
+		Request: probes.HTTPRequest{
+			Method: x.method(h.method),
+			URL:    x.url(h.url),
+			Body:   x.exec(h.body),
+		},
+		Expect:          expect.expand(x),
+		FollowRedirects: h.followRedirects,
+		MaxRedirects:    h.maxRedirects,
+		BodyLimit:       h.bodyLimit,
+		TLS: probes.TLSConfig{
+			ServerName:         x.exec(h.serverName),
+			InsecureSkipVerify: h.insecureSkipVerify,
+		},
+	}
+	spec.Request.Headers = x.headers(h.headers)
+	spec.TLS.CAFile, spec.TLS.CAPEM = x.caFile(h.caFile)
+	t.HTTP = spec
+}
+
+func (x *expansion) method(t *tmpl) string {
+	m, ok := x.run(t)
+	if !ok || m == "" {
+		return "GET"
+	}
+	if !isToken(m) {
+		x.errorf(t, "invalid method %q", m)
+	}
+	return m
+}
+
+func (x *expansion) url(t *tmpl) string {
+	s, ok := x.run(t)
+	if !ok {
+		return s
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		x.errorf(t, "invalid URL: %v", err.(*url.Error).Err)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		x.errorf(t, "invalid URL %q: want an absolute http or https URL", s)
+	}
+	return s
+}
+
+func (x *expansion) headers(hs [][2]*tmpl) map[string]string {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(hs))
+	seen := map[string]bool{}
+	for _, h := range hs {
+		name, ok := x.run(h[0])
+		val := x.exec(h[1])
+		switch lower := strings.ToLower(name); {
+		case !ok:
+			continue
+		case !isToken(name):
+			x.errorf(h[0], "invalid header name %q", name)
+		case seen[lower]:
+			x.errorf(h[0], "header %q is set twice", name)
+		case strings.ContainsAny(val, "\r\n\x00"):
+			// A value spanning lines would inject headers of its own.
+			x.errorf(h[1], "header value contains a line break or NUL")
+		default:
+			seen[lower] = true
+			out[name] = val
+		}
+	}
+	return out
+}
+
+// caFile reads the CA bundle once per path at load, so that a probe never
+// touches the file system.
+func (x *expansion) caFile(t *tmpl) (string, []byte) {
+	name := x.exec(t)
+	if name == "" {
+		return "", nil
+	}
+	path := x.src.path(name)
+	ca, ok := x.ca[path]
+	if !ok {
+		data, err := x.src.o.ReadFile(path)
+		switch {
+		case err != nil:
+			ca.err = "cannot read CA file " + name + ": " + pathError(err).Error()
+		case !x509.NewCertPool().AppendCertsFromPEM(data):
+			ca.err = "CA file " + name + " contains no PEM certificate"
+		default:
+			ca.pem = data
+		}
+		x.ca[path] = ca
+	}
+	if ca.err != "" {
+		x.errorf(t, "%s", ca.err)
+	}
+	return path, ca.pem
+}
+
+// isToken reports whether s is an RFC 9110 token, as methods and header
+// names must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c >= 0x7f || c <= ' ' || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,129 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// The admin API, on the HTTP listener:
+//
+//	PUT    /admin/tenants/{id}/fault   body: a Fault as JSON → 200 and the fault with defaults
+//	DELETE /admin/tenants/{id}/fault   → 204
+//	GET    /admin/faults               → 200 {"acme":{"mode":"slow","delay":"500ms"}, …}
+//
+// Errors are {"error":"…"}: 400 for a bad fault, 404 for an unknown tenant.
+func (s *Server) routeAdmin(mux *http.ServeMux) {
+	mux.HandleFunc("PUT /admin/tenants/{id}/fault", s.putFault)
+	mux.HandleFunc("DELETE /admin/tenants/{id}/fault", s.deleteFault)
+	mux.HandleFunc("GET /admin/faults", s.listFaults)
+}
+
+const maxAdminBody = 64 << 10
+
+func (s *Server) putFault(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if s.tenants[id] == nil {
+		writeError(w, http.StatusNotFound, fmt.Errorf("%w %q", ErrUnknownTenant, id))
+		return
+	}
+	var f Fault
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminBody))
+	if err := dec.Decode(&f); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("invalid fault JSON: %w", err))
+		return
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, errors.New("invalid fault JSON: data after the object"))
+		return
+	}
+	if err := s.SetFault(id, f); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.tenants[id].fault.Load().Fault)
+}
+
+func (s *Server) deleteFault(w http.ResponseWriter, r *http.Request) {
+	if err := s.ClearFault(r.PathValue("id")); err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listFaults(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Faults())
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, errorBody{err.Error()})
+}
+
+// SetFaultRemote sets a fault on tenant id of a running demo whose HTTP base
+// is adminBaseURL (Server.URL, e.g. "http://127.0.0.1:8081").
+func SetFaultRemote(ctx context.Context, adminBaseURL, id string, f Fault) error {
+	body, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	return adminCall(ctx, http.MethodPut, faultURL(adminBaseURL, id), body, nil)
+}
+
+// ClearFaultRemote clears tenant id's fault on a running demo.
+func ClearFaultRemote(ctx context.Context, adminBaseURL, id string) error {
+	return adminCall(ctx, http.MethodDelete, faultURL(adminBaseURL, id), nil, nil)
+}
+
+// FaultsRemote lists the active faults of a running demo by tenant id.
+func FaultsRemote(ctx context.Context, adminBaseURL string) (map[string]Fault, error) {
+	var out map[string]Fault
+	err := adminCall(ctx, http.MethodGet, strings.TrimRight(adminBaseURL, "/")+"/admin/faults", nil, &out)
+	return out, err
+}
+
+func faultURL(base, id string) string {
+	return strings.TrimRight(base, "/") + "/admin/tenants/" + url.PathEscape(id) + "/fault"
+}
+
+// adminCall sends one admin request and decodes a 2xx JSON answer into out
+// (when not nil); any other status becomes an error carrying the server's message.
+func adminCall(ctx context.Context, method, u string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("demo admin: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAdminBody))
+	if err != nil {
+		return fmt.Errorf("demo admin: %s %s: %w", method, u, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e errorBody
+		if json.Unmarshal(data, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(data))
+		}
+		return fmt.Errorf("demo admin: %s %s: %s: %s", method, u, resp.Status, e.Error)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}

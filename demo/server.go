@@ -1,0 +1,171 @@
+package demo
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Default listen addresses.
+const (
+	DefaultTenants   = 20
+	DefaultListen    = "127.0.0.1:8081"
+	DefaultTLSListen = "127.0.0.1:8443"
+)
+
+// Options configure a Server. Zero values take the defaults.
+type Options struct {
+	Tenants   int    // number of tenants, 1 to MaxTenants (default 20)
+	Listen    string // HTTP address: tenants and the admin API (default 127.0.0.1:8081)
+	TLSListen string // HTTPS address: tenants by SNI (default 127.0.0.1:8443)
+	Logger    *slog.Logger
+}
+
+// Server is the simulated SaaS. Create it with New, then either Start it or
+// mount Handler (and TLSConfig) on servers of your own.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	list    []Tenant
+	order   []*tenantApp          // in list order
+	tenants map[string]*tenantApp // immutable after New: lock-free lookups
+	noSNI   leafCache
+	handler http.Handler
+
+	// ctx is every request's base context; Shutdown cancels it so that slow
+	// faults stop waiting.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu               sync.Mutex
+	httpLn, tlsLn    net.Listener
+	httpSrv, tlsSrv  *http.Server
+	started, stopped bool
+}
+
+// New builds a Server with o.Tenants tenants (Tenants(n)). It does not listen.
+func New(o Options) (*Server, error) {
+	if o.Tenants == 0 {
+		o.Tenants = DefaultTenants
+	}
+	if o.Tenants < 1 || o.Tenants > MaxTenants {
+		return nil, fmt.Errorf("demo: %d tenants: want 1 to %d", o.Tenants, MaxTenants)
+	}
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.TLSListen == "" {
+		o.TLSListen = DefaultTLSListen
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Server{
+		opts:    o,
+		log:     o.Logger,
+		list:    Tenants(o.Tenants),
+		tenants: make(map[string]*tenantApp, o.Tenants),
+		noSNI:   leafCache{name: "demo.forewarn.test"},
+	}
+	s.order = make([]*tenantApp, len(s.list))
+	for i, t := range s.list {
+		s.order[i] = newTenantApp(t)
+		s.tenants[t.ID] = s.order[i]
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+
+	mux := http.NewServeMux()
+	routeTenants(mux, s.tenants)
+	s.routeAdmin(mux)
+	s.handler = mux
+	return s, nil
+}
+
+// Handler serves tenants under /t/{id}/ and the admin API under /admin/; for
+// httptest, with TLSConfig for an HTTPS one.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Tenants returns the served tenants, in order.
+func (s *Server) Tenants() []Tenant { return append([]Tenant(nil), s.list...) }
+
+// Start binds both listeners and serves them in the background. It returns
+// once both are bound, so URL and TLSURL are then usable (port 0 picks one).
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.stopped {
+		return errors.New("demo: Start after Start or Shutdown")
+	}
+	httpLn, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	tlsLn, err := net.Listen("tcp", s.opts.TLSListen)
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	s.started = true
+	s.httpLn, s.tlsLn = httpLn, tlsLn
+	s.httpSrv, s.tlsSrv = s.newHTTPServer(), s.newHTTPServer()
+	go s.serve(s.httpSrv, httpLn)
+	go s.serve(s.tlsSrv, tls.NewListener(tlsLn, s.TLSConfig()))
+	s.log.Info("demo SaaS listening", "http", s.URL(), "https", s.TLSURL(), "tenants", len(s.list))
+	for _, ln := range []net.Listener{httpLn, tlsLn} {
+		if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+			s.log.Warn("demo listens beyond loopback; its CA key is public", "addr", ln.Addr().String())
+		}
+	}
+	return nil
+}
+
+func (s *Server) newHTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+		// Failed handshakes are expected (expired_tls): keep them at debug.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+}
+
+func (s *Server) serve(srv *http.Server, ln net.Listener) {
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		s.log.Error("demo server stopped", "addr", ln.Addr().String(), "err", err)
+	}
+}
+
+// URL is the HTTP base, e.g. "http://127.0.0.1:8081": tenants are at
+// URL()+"/t/{id}" and the admin API at URL()+"/admin/". Valid after Start.
+func (s *Server) URL() string { return baseURL("http", s.httpLn) }
+
+// TLSURL is the HTTPS base, e.g. "https://127.0.0.1:8443". Valid after Start.
+func (s *Server) TLSURL() string { return baseURL("https", s.tlsLn) }
+
+func baseURL(scheme string, ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return scheme + "://" + ln.Addr().String()
+}
+
+// Shutdown stops both listeners, ends pending slow faults and waits for
+// in-flight requests until ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancel()
+	if !s.started || s.stopped {
+		s.stopped = true
+		return nil
+	}
+	s.stopped = true
+	return errors.Join(s.httpSrv.Shutdown(ctx), s.tlsSrv.Shutdown(ctx))
+}

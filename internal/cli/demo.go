@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/forewarn/forewarn/demo"
+)
+
+type demoCmd struct {
+	Serve  demoServeCmd  `cmd:"" default:"withargs" help:"Serve the demo tenants (the default)."`
+	Fault  demoFaultCmd  `cmd:"" help:"Inject a fault into one tenant of a running demo."`
+	Clear  demoClearCmd  `cmd:"" help:"Clear a tenant's fault in a running demo."`
+	Faults demoFaultsCmd `cmd:"" help:"List the faults active in a running demo."`
+	Checks demoChecksCmd `cmd:"" help:"Print a checks.yaml probing the demo's tenants."`
+}
+
+type demoServeCmd struct {
+	Tenants   int    `help:"Number of tenants (1 to 10000)." default:"20"`
+	Listen    string `help:"HTTP listener: tenants at /t/{id}/, fault admin API at /admin/." default:"127.0.0.1:8081"`
+	TLSListen string `help:"TLS listener; certificates by SNI {id}.demo.forewarn.test, signed by demo/ca.pem." default:"127.0.0.1:8443"`
+}
+
+func (c demoServeCmd) Run(e *env) error {
+	srv, err := demo.New(demo.Options{Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Logger: e.log})
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	e.log.Info("demo SaaS serving", "tenants", c.Tenants, "http", srv.URL(), "tls", srv.TLSURL(),
+		"example", srv.URL()+"/t/acme/health")
+	<-ctx.Done()
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+type demoAdmin struct {
+	Addr string `help:"The running demo's HTTP address." default:"http://127.0.0.1:8081"`
+}
+
+func (a demoAdmin) base() string {
+	if !strings.Contains(a.Addr, "://") {
+		return "http://" + a.Addr
+	}
+	return a.Addr
+}
+
+type demoFaultCmd struct {
+	demoAdmin
+	Tenant string        `arg:"" help:"Tenant id."`
+	Mode   string        `arg:"" help:"down, slow, error, wrong_body, expired_tls or expiring_tls." enum:"down,slow,error,wrong_body,expired_tls,expiring_tls"`
+	Delay  time.Duration `help:"With slow: how long each response waits (default 5s)."`
+	Status int           `help:"With error: the status to answer (default 503)."`
+}
+
+func (c demoFaultCmd) Run(e *env) error {
+	f := demo.Fault{Mode: demo.Mode(c.Mode), Delay: c.Delay, Status: c.Status}
+	if err := demo.SetFaultRemote(context.Background(), c.base(), c.Tenant, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "tenant %s: fault %s set\n", c.Tenant, c.Mode)
+	return nil
+}
+
+type demoClearCmd struct {
+	demoAdmin
+	Tenant string `arg:"" help:"Tenant id."`
+}
+
+func (c demoClearCmd) Run(e *env) error {
+	if err := demo.ClearFaultRemote(context.Background(), c.base(), c.Tenant); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "tenant %s: fault cleared\n", c.Tenant)
+	return nil
+}
+
+type demoFaultsCmd struct{ demoAdmin }
+
+func (c demoFaultsCmd) Run(e *env) error {
+	faults, err := demo.FaultsRemote(context.Background(), c.base())
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(faults)
+}
+
+type demoChecksCmd struct {
+	Tenants  int           `help:"Number of tenants." default:"20"`
+	Checks   []string      `help:"Checks to write: health, api, tls." default:"health,api,tls"`
+	Interval time.Duration `help:"Default check interval." default:"30s"`
+	URL      string        `help:"The demo's HTTP base URL." default:"http://127.0.0.1:8081"`
+	TLSURL   string        `name:"tls-url" help:"The demo's TLS base URL." default:"https://127.0.0.1:8443"`
+	CAFile   string        `name:"ca-file" help:"The demo CA path written into the tls check (relative to the written file's folder). Default: demo/ca.pem of this checkout, absolute." type:"path"`
+}
+
+func (c demoChecksCmd) Run(e *env) error {
+	if c.Tenants < 1 || c.Tenants > demo.MaxTenants {
+		return fmt.Errorf("--tenants %d: want 1 to %d", c.Tenants, demo.MaxTenants)
+	}
+	ca := c.CAFile
+	if ca == "" {
+		abs, err := filepath.Abs(filepath.Join("demo", "ca.pem"))
+		if err != nil {
+			return err
+		}
+		ca = abs
+	}
+	return demo.WriteChecks(e.stdout, demo.Tenants(c.Tenants), c.URL, c.TLSURL,
+		demo.ChecksOnly(c.Checks...), demo.ChecksInterval(c.Interval), demo.ChecksCAFile(ca))
+}

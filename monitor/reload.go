@@ -1,0 +1,78 @@
+package monitor
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"os"
+	"time"
+
+	"github.com/forewarn/forewarn/config"
+)
+
+// watch reloads the configuration on each reload request and whenever the
+// file's content changes. Polling a hash every few seconds costs nothing at
+// this size and, unlike inotify, survives editors that replace the file and
+// Kubernetes ConfigMap symlink swaps.
+func (m *Monitor) watch(ctx context.Context) {
+	interval := m.o.WatchInterval
+	if interval == 0 {
+		interval = DefaultWatchInterval
+	}
+	var tick <-chan time.Time
+	if interval > 0 {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
+	last := fileHash(m.o.ConfigPath)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.o.Reload:
+			m.reload("signal")
+			last = fileHash(m.o.ConfigPath)
+		case <-tick:
+			if h := fileHash(m.o.ConfigPath); h != nil && !bytes.Equal(h, last) {
+				last = h
+				m.reload("file changed")
+			}
+		}
+	}
+}
+
+// reload loads the file again. An invalid file keeps the running plan; the
+// errors go to the log and forewarn_config_last_reload_successful drops to 0.
+func (m *Monitor) reload(why string) {
+	cfg, err := config.Load(m.o.ConfigPath)
+	if err != nil {
+		m.exporter.ConfigReloaded(false, time.Now())
+		m.log.Error("reload failed; the previous plan keeps running", "why", why, "config", m.o.ConfigPath, "error", err.Error())
+		return
+	}
+	if err := m.sched.Apply(cfg.Targets); err != nil {
+		m.exporter.ConfigReloaded(false, time.Now())
+		m.log.Error("reload failed while scheduling; the plan may be partly applied", "error", err)
+		return
+	}
+	m.exporter.SetPlan(cfg.Targets)
+	m.exporter.ConfigReloaded(true, time.Now())
+	m.mu.Lock()
+	old := m.cfg
+	m.cfg = cfg
+	m.mu.Unlock()
+	if cfg.Listen != old.Listen && m.o.Listen == "" {
+		m.log.Warn("listen: changed in the config; restart forewarn to move the listener", "listening", old.Listen, "configured", cfg.Listen)
+	}
+	m.log.Info("configuration reloaded", "why", why, "tenants", len(cfg.Tenants), "targets", len(cfg.Targets))
+}
+
+func fileHash(path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	h := sha256.Sum256(b)
+	return h[:]
+}
