@@ -35,8 +35,6 @@ func (c demoServeCmd) Run(e *env) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	e.log.Info("demo SaaS serving", "tenants", c.Tenants, "http", srv.URL(), "tls", srv.TLSURL(),
-		"example", srv.URL()+"/t/acme/health")
 	<-ctx.Done()
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
