@@ -139,3 +139,13 @@ func grep(body, s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestResultOfRemovedTargetIsDropped(t *testing.T) {
+	e := fullExporter(t)
+	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}})
+	// A probe of globex that was in flight during the reload finishes now.
+	e.ObserveResult(probes.Result{Tenant: "globex", Check: "health", Kind: probes.KindHTTP, Success: true})
+	if body := scrape(t, e); strings.Contains(body, `tenant="globex"`) {
+		t.Errorf("a late result re-created series of a removed target:\n%s", grep(body, "globex"))
+	}
+}

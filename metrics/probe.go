@@ -22,11 +22,17 @@ type probeMetrics struct {
 	certExpiry *prometheus.GaugeVec
 	failures   *prometheus.CounterVec
 
+	// mu serialises observe and retain, so that a result of a target a
+	// reload just dropped cannot re-create its series after retain deleted
+	// them.
+	mu sync.Mutex
+	// plan holds the targets whose results are exported; nil until the
+	// first SetPlan, which means "export everything".
+	plan map[seriesKey]bool
 	// seen remembers the kind of every (tenant, check) that has series, so
 	// retain can delete exactly the series a reload dropped, each by its full
 	// label set (DeletePartialMatch scans every series: too slow at 10,000
 	// tenants).
-	mu   sync.Mutex
 	seen map[seriesKey]probes.Kind
 }
 
@@ -55,10 +61,14 @@ func newProbeMetrics(reg prometheus.Registerer) *probeMetrics {
 }
 
 func (m *probeMetrics) observe(r probes.Result) {
-	l := []string{r.Tenant, r.Check, string(r.Kind)}
+	key := seriesKey{r.Tenant, r.Check}
 	m.mu.Lock()
-	m.seen[seriesKey{r.Tenant, r.Check}] = r.Kind
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	if m.plan != nil && !m.plan[key] {
+		return // finished after a reload removed it
+	}
+	m.seen[key] = r.Kind
+	l := []string{r.Tenant, r.Check, string(r.Kind)}
 	m.success.WithLabelValues(l...).Set(boolFloat(r.Success))
 	m.duration.WithLabelValues(l...).Set(r.Duration.Seconds())
 	m.lastRun.WithLabelValues(l...).Set(float64(r.Start.UnixNano()) / 1e9)
@@ -85,6 +95,7 @@ func (m *probeMetrics) observe(r probes.Result) {
 func (m *probeMetrics) retain(keep map[seriesKey]bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.plan = keep
 	for k, kind := range m.seen {
 		if keep[k] {
 			continue

@@ -3,6 +3,8 @@ package scheduler
 import (
 	"hash/fnv"
 	"time"
+
+	"github.com/forewarn/forewarn/probes"
 )
 
 // Offset is the stable phase of a job within its interval: runs of the job
@@ -41,4 +43,17 @@ func slotAtOrBefore(key string, interval time.Duration, now time.Time) time.Time
 	i := int64(interval)
 	phase := ((n-off)%i + i) % i
 	return time.Unix(0, n-phase)
+}
+
+// NextRun is when t runs next after now: its next slot, or the next time of
+// its cron schedule (read in UTC).
+func NextRun(t probes.Target, now time.Time) (time.Time, error) {
+	if t.Schedule == "" {
+		return NextSlot(t.Key(), t.Interval, now), nil
+	}
+	sched, err := cronParser.Parse(t.Schedule)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return sched.Next(now.UTC()), nil
 }
