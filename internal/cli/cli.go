@@ -79,7 +79,7 @@ func Main(args []string, stdout, stderr io.Writer, build metrics.BuildInfo) int 
 		fmt.Fprintln(stderr, "forewarn:", err)
 		return ExitUsage
 	}
-	probes.UserAgent = "forewarn/" + build.Version + " (synthetic monitoring)"
+	probes.UserAgent = probes.UserAgentFor(build.Version)
 	e := &env{stdout: stdout, stderr: stderr, build: build, log: newLogger(stderr, g.LogLevel, g.LogFormat)}
 	slog.SetDefault(e.log)
 	err = kctx.Run(e)
