@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/forewarn/forewarn/probes"
 )
 
@@ -44,13 +42,18 @@ func fullExporter(t *testing.T) *Exporter {
 // rules are checked against this file, so a rename shows up in review.
 func TestCatalogue(t *testing.T) {
 	e := fullExporter(t)
-	mfs, err := e.Registry().Gather()
+	mfs, err := e.Gatherer().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var lines []string
+	seen := map[string]bool{}
 	for _, mf := range mfs {
 		name := mf.GetName()
+		if seen[name] {
+			t.Errorf("family %s gathered twice: the registry and the probe store both export it", name)
+		}
+		seen[name] = true
 		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") {
 			continue // the runtime's own; they vary by Go version and platform
 		}
@@ -85,15 +88,48 @@ func TestCatalogue(t *testing.T) {
 }
 
 func TestFailureSetsReasonAndZeroSuccess(t *testing.T) {
-	e := fullExporter(t)
-	if v := testutil.ToFloat64(e.probe.success.WithLabelValues("globex", "health", "http")); v != 0 {
-		t.Errorf("probe_success for a failed probe = %v, want 0", v)
+	body := scrape(t, fullExporter(t))
+	for _, want := range []string{
+		`probe_success{check="health",kind="http",tenant="globex"} 0`,
+		`probe_failures_total{check="health",kind="http",reason="connect",tenant="globex"} 1`,
+		`probe_http_status_code{check="health",kind="http",tenant="globex"} 0`,
+		`probe_success{check="tls",kind="http",tenant="acme"} 1`,
+		`probe_http_duration_seconds{check="tls",kind="http",phase="tls",tenant="acme"} 0.002`,
+		`probe_ssl_earliest_cert_expiry{check="tls",kind="http",tenant="acme"} 1.807776e+09`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("scrape lacks %s\n%s", want, grep(body, "probe_"))
+		}
 	}
-	if v := testutil.ToFloat64(e.probe.failures.WithLabelValues("globex", "health", "http", "connect")); v != 1 {
-		t.Errorf("probe_failures_total{reason=connect} = %v, want 1", v)
+}
+
+// Every family comes out sorted by label values, so the exposition is
+// stable and the registry's sort is cheap.
+func TestScrapeIsSorted(t *testing.T) {
+	e := New(BuildInfo{})
+	for _, tenant := range []string{"zeta", "acme", "mid"} {
+		for _, check := range []string{"web", "api"} {
+			e.ObserveResult(probes.Result{Tenant: tenant, Check: check, Kind: probes.KindHTTP, Reason: probes.ReasonStatus})
+			e.ObserveResult(probes.Result{Tenant: tenant, Check: check, Kind: probes.KindHTTP, Reason: probes.ReasonTimeout})
+		}
 	}
-	if v := testutil.ToFloat64(e.probe.success.WithLabelValues("acme", "tls", "http")); v != 1 {
-		t.Errorf("probe_success for a passing probe = %v, want 1", v)
+	mfs, err := e.probe.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		var prev string
+		for _, m := range mf.GetMetric() {
+			var key []string
+			for _, lp := range m.GetLabel() {
+				key = append(key, lp.GetValue())
+			}
+			k := strings.Join(key, "\x00")
+			if k < prev {
+				t.Errorf("%s: %q after %q", mf.GetName(), k, prev)
+			}
+			prev = k
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package monitor
 import (
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 )
 
 // routes is the one HTTP listener: /metrics, health endpoints and, later,
@@ -21,6 +22,11 @@ func (m *Monitor) routes() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.HandleFunc("GET /{$}", m.index)
+	// Profiling, as Prometheus serves it: the listener is on loopback by
+	// default, and a profile is how a slow monitor gets explained.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
