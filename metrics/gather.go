@@ -32,18 +32,47 @@ const (
 	failureHelp   = "Failed probes by reason (dns, connect, tls, timeout, status, assertion, extraction, body_limit, internal)."
 )
 
-// Gather implements prometheus.Gatherer. Metrics come out sorted by label
-// values within each family, as the exposition format wants them.
-func (s *probeStore) Gather() ([]*dto.MetricFamily, error) {
+// series is one exported sample of a target. Its dto objects live as long
+// as the target, so a scrape of 90,000 series allocates almost nothing; the
+// value is copied in by Gather while it holds the scrape lock, and read by
+// the encoder before that lock is released (see gatherTx).
+type series struct {
+	m dto.Metric
+	g dto.Gauge
+	c dto.Counter
+	v float64
+}
+
+func newSeries(labels []*dto.LabelPair, counter bool) *series {
+	s := &series{}
+	s.m.Label = labels
+	if counter {
+		s.c.Value = &s.v
+		s.m.Counter = &s.c
+	} else {
+		s.g.Value = &s.v
+		s.m.Gauge = &s.g
+	}
+	return s
+}
+
+// gatherTx returns the probe families and a function to call once they have
+// been encoded. It implements half of prometheus.TransactionalGatherer.
+//
+// Metrics come out sorted by label values within each family, as the
+// exposition format wants them, so the registry's normalising sort is a
+// linear pass.
+func (s *probeStore) gatherTx() ([]*dto.MetricFamily, func()) {
+	s.scrape.Lock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := s.order()
-	var out []*dto.MetricFamily
-	for _, f := range probeFamilies {
-		b := newBatch(len(ts))
+	out := make([]*dto.MetricFamily, 0, len(probeFamilies)+2)
+	for fi, f := range probeFamilies {
+		b := s.batch(len(ts))
 		for _, t := range ts {
 			if v, ok := f.value(t); ok {
-				b.add(t.labels, v, false)
+				b = append(b, t.gauge(fi, v))
 			}
 		}
 		out = appendFamily(out, f.name, f.help, dto.MetricType_GAUGE, b)
@@ -51,29 +80,50 @@ func (s *probeStore) Gather() ([]*dto.MetricFamily, error) {
 	// Label names sort check, kind, phase, tenant (and reason before
 	// tenant): within each (check, kind) group the phase or reason loop is
 	// the outer one, over the label values in alphabetical order.
-	b := newBatch(len(ts) * len(phaseNames))
+	b := s.batch(len(ts) * len(phaseNames))
 	eachGroup(ts, func(group []*targetState) {
 		for _, i := range phaseOrder {
 			for _, t := range group {
 				if t.http {
-					b.add(t.phaseLabels[i], t.phases[i], false)
+					b = append(b, t.phase(i))
 				}
 			}
 		}
 	})
 	out = appendFamily(out, phaseFamily, phaseHelp, dto.MetricType_GAUGE, b)
-	b = newBatch(0)
+	b = s.batch(0)
 	eachGroup(ts, func(group []*targetState) {
 		for _, i := range reasonOrder {
 			for _, t := range group {
-				if t.reasonLabels[i] != nil {
-					b.add(t.reasonLabels[i], t.failures[i], true)
+				if t.failureSeries[i] != nil {
+					t.failureSeries[i].v = t.failures[i]
+					b = append(b, &t.failureSeries[i].m)
 				}
 			}
 		}
 	})
 	out = appendFamily(out, failureFamily, failureHelp, dto.MetricType_COUNTER, b)
-	return out, nil
+	return out, s.scrape.Unlock
+}
+
+// batch is a slice for one family's metrics. The caller holds s.mu.
+func (s *probeStore) batch(n int) []*dto.Metric { return make([]*dto.Metric, 0, n) }
+
+func (t *targetState) gauge(family int, v float64) *dto.Metric {
+	if t.familySeries[family] == nil {
+		t.familySeries[family] = newSeries(t.labels, false)
+	}
+	t.familySeries[family].v = v
+	return &t.familySeries[family].m
+}
+
+func (t *targetState) phase(i int) *dto.Metric {
+	if t.phaseSeries[i] == nil {
+		labels := pairs("check", t.check, "kind", t.kind, "phase", phaseNames[i], "tenant", t.tenant)
+		t.phaseSeries[i] = newSeries(labels, false)
+	}
+	t.phaseSeries[i].v = t.phases[i]
+	return &t.phaseSeries[i].m
 }
 
 // eachGroup calls f with each run of targets sharing check and kind.
@@ -104,46 +154,9 @@ func sortedIndex[S ~string](names []S) []int {
 	return idx
 }
 
-// batch allocates a family's metrics in a few slices rather than three
-// objects per series.
-type batch struct {
-	metrics  []dto.Metric
-	gauges   []dto.Gauge
-	counters []dto.Counter
-	values   []float64
-}
-
-func newBatch(n int) *batch {
-	return &batch{metrics: make([]dto.Metric, 0, n), values: make([]float64, 0, n)}
-}
-
-func (b *batch) add(labels []*dto.LabelPair, v float64, counter bool) {
-	b.values = append(b.values, v)
-	// Appending may move the backing arrays; pointers are taken in family().
-	b.metrics = append(b.metrics, dto.Metric{Label: labels})
-	if counter {
-		b.counters = append(b.counters, dto.Counter{})
-	} else {
-		b.gauges = append(b.gauges, dto.Gauge{})
-	}
-}
-
-func appendFamily(out []*dto.MetricFamily, name, help string, typ dto.MetricType, b *batch) []*dto.MetricFamily {
-	if len(b.metrics) == 0 {
+func appendFamily(out []*dto.MetricFamily, name, help string, typ dto.MetricType, metrics []*dto.Metric) []*dto.MetricFamily {
+	if len(metrics) == 0 {
 		return out
 	}
-	mf := &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: typ.Enum(),
-		Metric: make([]*dto.Metric, len(b.metrics))}
-	for i := range b.metrics {
-		m := &b.metrics[i]
-		if typ == dto.MetricType_COUNTER {
-			b.counters[i].Value = &b.values[i]
-			m.Counter = &b.counters[i]
-		} else {
-			b.gauges[i].Value = &b.values[i]
-			m.Gauge = &b.gauges[i]
-		}
-		mf.Metric[i] = m
-	}
-	return append(out, mf)
+	return append(out, &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: typ.Enum(), Metric: metrics})
 }

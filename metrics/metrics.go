@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/forewarn/forewarn/probes"
 )
@@ -53,29 +54,44 @@ func New(build BuildInfo) *Exporter {
 // results are not in it: use Gatherer to read everything.
 func (e *Exporter) Registry() *prometheus.Registry { return e.reg }
 
-// Gatherer gathers every metric: the registry's and the probe results'.
-func (e *Exporter) Gatherer() prometheus.Gatherer { return gatherer{e} }
+// Gatherer gathers every metric, the registry's and the probe results',
+// as copies the caller may keep. /metrics uses the cheaper transactional
+// form.
+func (e *Exporter) Gatherer() prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mfs, done, err := gatherer{e}.Gather()
+		defer done()
+		out := make([]*dto.MetricFamily, len(mfs))
+		for i, mf := range mfs {
+			out[i] = proto.Clone(mf).(*dto.MetricFamily)
+		}
+		return out, err
+	})
+}
 
-// gatherer concatenates the registry's families with the probe store's.
-// prometheus.Gatherers would merge them too, but it re-validates and hashes
-// every series to detect duplicates: a third of a 10,000-target scrape. The
-// probe families cannot collide with the registry's (New registers no
-// probe_* metric, and TestCatalogue sees every family), and the store emits
-// them valid and sorted by construction (TestScrapeIsSorted).
+// gatherer concatenates the registry's families with the probe store's. It
+// is a prometheus.TransactionalGatherer: the probe families reuse their dto
+// objects between scrapes, so they stay locked until encoded (done).
+//
+// prometheus.Gatherers would merge the two too, but it re-validates and
+// hashes every series to detect duplicates: a third of a 10,000-target
+// scrape. The probe families cannot collide with the registry's (New
+// registers no probe_* metric, and TestCatalogue sees every family), and the
+// store emits them valid and sorted by construction (TestScrapeIsSorted).
 type gatherer struct{ e *Exporter }
 
-func (g gatherer) Gather() ([]*dto.MetricFamily, error) {
+func (g gatherer) Gather() ([]*dto.MetricFamily, func(), error) {
 	mfs, err := g.e.reg.Gather()
-	probe, _ := g.e.probe.Gather() // never fails
+	probe, done := g.e.probe.gatherTx()
 	mfs = append(mfs, probe...)
 	slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return mfs, err
+	return mfs, done, err
 }
 
 // Handler serves /metrics. Errors while gathering are reported in the
 // response rather than failing the scrape silently.
 func (e *Exporter) Handler() http.Handler {
-	return promhttp.HandlerFor(e.Gatherer(), promhttp.HandlerOpts{
+	return promhttp.HandlerForTransactional(gatherer{e}, promhttp.HandlerOpts{
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: 4,
 		Registry:            e.reg, // promhttp_metric_handler_* about scrapes themselves

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,10 +114,8 @@ func TestScrapeIsSorted(t *testing.T) {
 			e.ObserveResult(probes.Result{Tenant: tenant, Check: check, Kind: probes.KindHTTP, Reason: probes.ReasonTimeout})
 		}
 	}
-	mfs, err := e.probe.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mfs, done := e.probe.gatherTx()
+	defer done()
 	for _, mf := range mfs {
 		var prev string
 		for _, m := range mf.GetMetric() {
@@ -184,4 +183,54 @@ func TestResultOfRemovedTargetIsDropped(t *testing.T) {
 	if body := scrape(t, e); strings.Contains(body, `tenant="globex"`) {
 		t.Errorf("a late result re-created series of a removed target:\n%s", grep(body, "globex"))
 	}
+}
+
+// Scrapes reuse their dto objects, so concurrent scrapes, results and
+// reloads must not race (run with -race) and every scrape must be whole.
+func TestConcurrentScrapesObservesAndReloads(t *testing.T) {
+	e := fleet(200)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := result(probes.Target{Tenant: fmt.Sprintf("tenant-%05d", (n*7+i)%200), Check: "health", Kind: probes.KindHTTP})
+				r.Success, r.Reason = n%2 == 0, probes.ReasonTimeout
+				e.ObserveResult(r)
+				if n%500 == 0 {
+					e.SetPlan(planOf(200 - n%3))
+				}
+			}
+		}()
+	}
+	for range 20 {
+		var inner sync.WaitGroup
+		for range 3 {
+			inner.Add(1)
+			go func() {
+				defer inner.Done()
+				if body := scrape(t, e); !strings.Contains(body, "probe_success{") {
+					t.Error("a scrape lost the probe families")
+				}
+			}()
+		}
+		inner.Wait()
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func planOf(n int) []probes.Target {
+	ts := make([]probes.Target, n)
+	for i := range ts {
+		ts[i] = probes.Target{Tenant: fmt.Sprintf("tenant-%05d", i), Check: "health", Kind: probes.KindHTTP}
+	}
+	return ts
 }

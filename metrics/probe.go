@@ -21,7 +21,10 @@ import (
 // its normalising sort is a linear pass), and recording a result is a few
 // field writes under a mutex.
 type probeStore struct {
-	mu sync.Mutex
+	// scrape is held from the start of a gather until its families are
+	// encoded, because the exported dto objects are reused between scrapes.
+	scrape sync.Mutex
+	mu     sync.Mutex
 	// plan holds the targets whose results are exported; nil until the
 	// first SetPlan, which means "export everything".
 	plan    map[seriesKey]bool
@@ -36,8 +39,11 @@ type seriesKey struct{ tenant, check string }
 type targetState struct {
 	check, kind, tenant string
 	labels              []*dto.LabelPair // check, kind, tenant: sorted by name
-	phaseLabels         [len(phaseNames)][]*dto.LabelPair
-	reasonLabels        [len(reasons)][]*dto.LabelPair // built on first failure
+
+	// The exported series, made on first use and written only by gatherTx.
+	familySeries  [5]*series
+	phaseSeries   [len(phaseNames)]*series
+	failureSeries [len(reasons)]*series // also marks which reasons were seen
 
 	success, duration, lastRun float64
 	http                       bool // an HTTP result: status and phases apply
@@ -91,9 +97,6 @@ func (s *probeStore) observe(r probes.Result) {
 func newTargetState(r probes.Result) *targetState {
 	t := &targetState{check: r.Check, kind: string(r.Kind), tenant: r.Tenant}
 	t.labels = pairs("check", t.check, "kind", t.kind, "tenant", t.tenant)
-	for i, p := range phaseNames {
-		t.phaseLabels[i] = pairs("check", t.check, "kind", t.kind, "phase", p, "tenant", t.tenant)
-	}
 	return t
 }
 
@@ -102,8 +105,9 @@ func (t *targetState) fail(reason probes.Reason) {
 	if i < 0 {
 		i = slices.Index(reasons[:], probes.ReasonInternal)
 	}
-	if t.reasonLabels[i] == nil {
-		t.reasonLabels[i] = pairs("check", t.check, "kind", t.kind, "reason", string(reasons[i]), "tenant", t.tenant)
+	if t.failureSeries[i] == nil {
+		labels := pairs("check", t.check, "kind", t.kind, "reason", string(reasons[i]), "tenant", t.tenant)
+		t.failureSeries[i] = newSeries(labels, true)
 	}
 	t.failures[i]++
 }
