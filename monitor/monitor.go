@@ -66,6 +66,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	warn(o.Logger, cfg)
 	m := &Monitor{o: o, log: o.Logger, exporter: metrics.New(o.Build), cfg: cfg, states: map[string]bool{}}
 	m.sched, err = scheduler.New(scheduler.Options{
 		MaxInFlight: o.MaxInFlight, OnResult: m.onResult, Hooks: m.exporter, Logger: o.Logger,
@@ -135,6 +136,12 @@ func (m *Monitor) onResult(r probes.Result) {
 	default:
 		m.log.Debug("probe", "tenant", r.Tenant, "check", r.Check, "success", r.Success,
 			"reason", r.Reason, "duration", r.Duration.Round(time.Microsecond))
+	}
+}
+
+func warn(log *slog.Logger, cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		log.Warn("config: " + w)
 	}
 }
 

@@ -51,6 +51,7 @@ func (m *Monitor) reload(why string) {
 		m.log.Error("reload failed; the previous plan keeps running", "why", why, "config", m.o.ConfigPath, "error", err.Error())
 		return
 	}
+	warn(m.log, cfg)
 	if err := m.sched.Apply(cfg.Targets); err != nil {
 		m.exporter.ConfigReloaded(false, time.Now())
 		m.log.Error("reload failed while scheduling; the plan may be partly applied", "error", err)

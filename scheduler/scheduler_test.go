@@ -232,3 +232,31 @@ func nextRun(t *testing.T, s *Scheduler, key string) time.Time {
 	t.Fatalf("%s not in plan", key)
 	return time.Time{}
 }
+
+func TestCronTargets(t *testing.T) {
+	now := time.Date(2026, 11, 23, 2, 59, 30, 0, time.UTC)
+	tg := probes.Target{Tenant: "acme", Check: "capacity", Schedule: "0 3 * * *", Timeout: time.Minute}
+	next, err := NextRun(tg, now)
+	if err != nil || !next.Equal(time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)) {
+		t.Errorf("NextRun(0 3 * * *) at 02:59:30 = %v, %v; want 03:00 UTC", next, err)
+	}
+	j := &job{key: tg.Key()}
+	j.target.Store(&tg)
+	j.cron, _ = cronParser.Parse(tg.Schedule)
+	for _, fired := range []time.Duration{-5 * time.Millisecond, 0, 20 * time.Millisecond} {
+		at := next.Add(fired)
+		want := next
+		if fired < 0 {
+			want = at // fired early: no lag
+		}
+		if got := j.planned(at); !got.Equal(want) {
+			t.Errorf("planned(03:00%+v) = %v, want %v", fired, got, want)
+		}
+	}
+
+	r := newRecorder(time.Millisecond)
+	s := start(t, r, 0, tg)
+	if plan := s.Plan(); len(plan) != 1 || !plan[0].NextRun.After(time.Now()) {
+		t.Errorf("cron target not scheduled: %+v", plan)
+	}
+}

@@ -20,6 +20,9 @@ func (c checkCmd) Run(e *env) error {
 	if err != nil {
 		return configFailure(e, err)
 	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
 	if c.Quiet {
 		return nil
 	}
