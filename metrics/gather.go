@@ -8,8 +8,18 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// gaugeFamilies is len(probeFamilies), spelled out because targetState
+// sizes an array by it and probeFamilies refers to targetState. The two
+// declarations below fail to compile when they disagree.
+const gaugeFamilies = 5
+
+var (
+	_ [len(probeFamilies) - gaugeFamilies]struct{}
+	_ [gaugeFamilies - len(probeFamilies)]struct{}
+)
+
 // The probe families, their help and how each reads a target's state.
-var probeFamilies = []struct {
+var probeFamilies = [...]struct {
 	name, help string
 	value      func(*targetState) (float64, bool)
 }{

@@ -9,6 +9,7 @@
 package metrics
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -90,13 +91,38 @@ func (g gatherer) Gather() ([]*dto.MetricFamily, func(), error) {
 
 // Handler serves /metrics. Errors while gathering are reported in the
 // response rather than failing the scrape silently.
+//
+// The exposition is encoded into memory and then sent: the probe families
+// stay locked until encoded (see gatherer), and a scraper that stops
+// reading must not hold that lock and block every later scrape. Gzipped,
+// 10,000 targets are about 0.5 MB.
 func (e *Exporter) Handler() http.Handler {
-	return promhttp.HandlerForTransactional(gatherer{e}, promhttp.HandlerOpts{
+	h := promhttp.HandlerForTransactional(gatherer{e}, promhttp.HandlerOpts{
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: 4,
 		Registry:            e.reg, // promhttp_metric_handler_* about scrapes themselves
 	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+		h.ServeHTTP(b, r)
+		for k, v := range b.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(b.code)
+		_, _ = w.Write(b.body.Bytes())
+	})
 }
+
+// bufferedResponse is an http.ResponseWriter that keeps everything in memory.
+type bufferedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header         { return b.header }
+func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
+func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // ObserveResult records one probe result.
 func (e *Exporter) ObserveResult(r probes.Result) { e.probe.observe(r) }

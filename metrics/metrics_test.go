@@ -3,6 +3,9 @@ package metrics
 import (
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"sort"
@@ -233,4 +236,44 @@ func planOf(n int) []probes.Target {
 		ts[i] = probes.Target{Tenant: fmt.Sprintf("tenant-%05d", i), Check: "health", Kind: probes.KindHTTP}
 	}
 	return ts
+}
+
+// A scraper that stops reading must not block the next scrape.
+func TestStalledScraperDoesNotBlockOthers(t *testing.T) {
+	e := fleet(10000) // 8 MB uncompressed: more than socket buffers hold
+	srv := httptest.NewServer(e.Handler())
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Ask for the page uncompressed and never read the answer.
+	fmt.Fprintf(conn, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(200 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second scrape hung behind a scraper that stopped reading")
+	}
+}
+
+func TestCertExpiryGoesWhenCheckStopsUsingTLS(t *testing.T) {
+	e := fullExporter(t)
+	e.ObserveResult(probes.Result{Tenant: "acme", Check: "tls", Kind: probes.KindHTTP, Success: true, StatusCode: 200})
+	if body := scrape(t, e); strings.Contains(body, "probe_ssl_earliest_cert_expiry{") {
+		t.Errorf("certificate expiry kept after the check answered without TLS:\n%s", grep(body, "ssl"))
+	}
 }

@@ -41,7 +41,7 @@ type targetState struct {
 	labels              []*dto.LabelPair // check, kind, tenant: sorted by name
 
 	// The exported series, made on first use and written only by gatherTx.
-	familySeries  [5]*series
+	familySeries  [gaugeFamilies]*series
 	phaseSeries   [len(phaseNames)]*series
 	failureSeries [len(reasons)]*series // also marks which reasons were seen
 
@@ -85,9 +85,13 @@ func (s *probeStore) observe(r probes.Result) {
 		r.Phases.Each(func(_ string, d time.Duration) { t.phases[i] = d.Seconds(); i++ })
 	}
 	// Kept from an earlier run when this one did not reach a handshake: the
-	// certificate did not change because the connection failed.
-	if r.TLS && !r.CertExpiry.IsZero() {
+	// certificate did not change because the connection failed. A response
+	// without TLS means the check no longer uses it: the series goes.
+	switch {
+	case r.TLS && !r.CertExpiry.IsZero():
 		t.certExpiry = float64(r.CertExpiry.Unix())
+	case !r.TLS && r.StatusCode != 0:
+		t.certExpiry = 0
 	}
 	if !r.Success {
 		t.fail(r.Reason)

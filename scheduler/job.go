@@ -24,19 +24,30 @@ const probeGrace = time.Second
 // job is one (tenant × check) in gocron. Its target can be swapped by a
 // reload that keeps its timing, without rescheduling.
 type job struct {
-	key     string
-	target  atomic.Pointer[probes.Target]
-	gj      gocron.Job
-	cron    cron.Schedule // nil for interval jobs
-	running atomic.Bool   // in-task overlap guard (see run)
+	key    string
+	target atomic.Pointer[probes.Target]
+	gj     gocron.Job
+	cron   cron.Schedule // nil for interval jobs
+	// running is the in-task overlap guard (see run). It belongs to the key,
+	// not the gocron job: a reload that changes a check's timing replaces
+	// the job while its previous run may still be going.
+	running *atomic.Bool
 	removed atomic.Bool
 }
 
+// SkipOverlap is the reason a run is skipped when the previous run of the
+// same target is still going.
+const SkipOverlap = "overlap"
+
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// add creates the gocron job for t. The caller holds s.mu.
-func (s *Scheduler) add(t probes.Target) error {
-	j := &job{key: t.Key()}
+// add creates the gocron job for t, with the overlap guard of the job it
+// replaces, if any. The caller holds s.mu.
+func (s *Scheduler) add(t probes.Target, running *atomic.Bool) error {
+	if running == nil {
+		running = new(atomic.Bool)
+	}
+	j := &job{key: t.Key(), running: running}
 	j.target.Store(&t)
 	def, opts, err := s.definition(j, t)
 	if err != nil {
@@ -93,7 +104,7 @@ func (j *job) planned(now time.Time) time.Time {
 // MB at tens of thousands of jobs.
 func (s *Scheduler) run(j *job) {
 	if !j.running.CompareAndSwap(false, true) {
-		s.o.Hooks.RunSkipped("overlap")
+		s.o.Hooks.RunSkipped(SkipOverlap)
 		return
 	}
 	defer j.running.Store(false)
@@ -111,8 +122,8 @@ func (s *Scheduler) run(j *job) {
 	ctx, cancel := context.WithTimeout(s.ctx, t.Timeout+probeGrace)
 	defer cancel()
 	s.o.Hooks.ProbeStarted()
+	defer s.o.Hooks.ProbeFinished() // also when a probe panics (gocron recovers it)
 	res := s.o.Probe(ctx, *t)
-	s.o.Hooks.ProbeFinished()
 	if s.ctx.Err() != nil || j.removed.Load() {
 		return // cut short by shutdown, or dropped by a reload: not a finding
 	}

@@ -33,13 +33,13 @@ func (s *Scheduler) Apply(targets []probes.Target) error {
 		j, ok := s.jobs[key]
 		switch {
 		case !ok:
-			errs = append(errs, s.add(t))
+			errs = append(errs, s.add(t, nil))
 		case sameTiming(*j.target.Load(), t):
 			if !reflect.DeepEqual(*j.target.Load(), t) {
 				j.target.Store(&t)
 			}
 		default:
-			errs = append(errs, s.remove(j), s.add(t))
+			errs = append(errs, s.remove(j), s.add(t, j.running))
 		}
 	}
 	return errors.Join(errs...)
@@ -56,4 +56,15 @@ func (s *Scheduler) remove(j *job) error {
 
 func sameTiming(a, b probes.Target) bool {
 	return a.Interval == b.Interval && a.Schedule == b.Schedule
+}
+
+// Targets lists the targets scheduled now, in no particular order.
+func (s *Scheduler) Targets() []probes.Target {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]probes.Target, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		out = append(out, *j.target.Load())
+	}
+	return out
 }

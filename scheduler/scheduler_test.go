@@ -260,3 +260,29 @@ func TestCronTargets(t *testing.T) {
 		t.Errorf("cron target not scheduled: %+v", plan)
 	}
 }
+
+// A reload that changes a check's timing replaces its job; the run still
+// going must keep the new job from starting another run of the same check.
+func TestTimingReloadDoesNotOverlapRunningProbe(t *testing.T) {
+	t.Parallel()
+	r := newRecorder(600 * time.Millisecond)
+	s := start(t, r, 0, target("acme", 100*time.Millisecond))
+	time.Sleep(250 * time.Millisecond) // the first run is going
+	if err := s.Apply([]probes.Target{target("acme", 150*time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.maxPerKey != 1 {
+		t.Errorf("%d runs of acme/health at once after a timing reload, want 1", r.maxPerKey)
+	}
+}
+
+func TestTargetsListsScheduledPlan(t *testing.T) {
+	r := newRecorder(time.Millisecond)
+	s := start(t, r, 0, target("acme", time.Minute), target("globex", time.Minute))
+	if got := len(s.Targets()); got != 2 {
+		t.Errorf("Targets() = %d targets, want 2", got)
+	}
+}
