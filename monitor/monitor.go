@@ -4,6 +4,7 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/forewarn/forewarn/config"
@@ -74,18 +76,23 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	m.exporter.SetPlan(cfg.Targets)
 	if err := m.sched.Apply(cfg.Targets); err != nil {
 		return err
 	}
+	m.exporter.SetPlan(cfg.Targets)
 	m.exporter.ConfigReloaded(true, time.Now())
 
-	listen := cmp(o.Listen, cfg.Listen)
+	listen := cmp.Or(o.Listen, cfg.Listen)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w (another forewarn running? choose another with --listen or listen: in %s)", listen, err, o.ConfigPath)
+		return listenError(listen, o.ConfigPath, err)
 	}
-	srv := &http.Server{Handler: m.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           m.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Long enough for a 30 s CPU profile from /debug/pprof/profile.
+		WriteTimeout: 2 * time.Minute,
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -97,26 +104,42 @@ func Run(ctx context.Context, o Options) error {
 		o.Ready(ln.Addr().String())
 	}
 
-	go m.watch(ctx)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { defer close(watched); m.watch(watchCtx) }()
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
 		err = fmt.Errorf("HTTP listener: %w", err)
 	}
+	stopWatch()
+	<-watched // no reload may race with the scheduler's shutdown
 	return errors.Join(err, m.shutdown(srv))
 }
 
+// shutdown stops probes first, then the listener. Each has its own short
+// budget: a long pprof profile or a slow scraper must not hold up the exit.
 func (m *Monitor) shutdown(srv *http.Server) error {
 	m.ready.Store(false)
 	m.log.Info("shutting down: canceling probes in flight")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	errSched := m.sched.Shutdown(ctx)
-	errSrv := srv.Shutdown(ctx)
-	if errors.Is(errSrv, http.ErrServerClosed) {
-		errSrv = nil
+
+	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		_ = srv.Close() // requests still going after the grace period are cut
 	}
-	return errors.Join(errSched, errSrv)
+	m.log.Info("stopped")
+	return errSched
+}
+
+func listenError(addr, config string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listening on %s: %w (is another forewarn running? choose another address with --listen or listen: in %s)", addr, err, config)
+	}
+	return fmt.Errorf("listening on %s: %w (want host:port, e.g. 127.0.0.1:8080)", addr, err)
 }
 
 // onResult hands a result on. Transitions are logged; every result is
@@ -143,11 +166,4 @@ func warn(log *slog.Logger, cfg *config.Config) {
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w)
 	}
-}
-
-func cmp(override, fallback string) string {
-	if override != "" {
-		return override
-	}
-	return fallback
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn/config"
+	"github.com/forewarn/forewarn/probes"
 )
 
 // watch reloads the configuration on each reload request and whenever the
@@ -52,12 +53,18 @@ func (m *Monitor) reload(why string) {
 		return
 	}
 	warn(m.log, cfg)
-	if err := m.sched.Apply(cfg.Targets); err != nil {
+	// Export the old and the new targets while jobs change, so the first
+	// result of a new target, which can come before Apply returns, is kept.
+	m.exporter.SetPlan(append(m.sched.Targets(), cfg.Targets...))
+	err = m.sched.Apply(cfg.Targets)
+	scheduled := m.sched.Targets()
+	m.exporter.SetPlan(scheduled) // what runs now, even if Apply failed halfway
+	m.pruneStates(scheduled)
+	if err != nil {
 		m.exporter.ConfigReloaded(false, time.Now())
-		m.log.Error("reload failed while scheduling; the plan may be partly applied", "error", err)
+		m.log.Error("reload failed while scheduling; some changes were not applied", "error", err)
 		return
 	}
-	m.exporter.SetPlan(cfg.Targets)
 	m.exporter.ConfigReloaded(true, time.Now())
 	m.mu.Lock()
 	old := m.cfg
@@ -76,4 +83,19 @@ func fileHash(path string) []byte {
 	}
 	h := sha256.Sum256(b)
 	return h[:]
+}
+
+// pruneStates forgets the last state of targets no longer scheduled.
+func (m *Monitor) pruneStates(scheduled []probes.Target) {
+	keep := make(map[string]bool, len(scheduled))
+	for _, t := range scheduled {
+		keep[t.Key()] = true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.states {
+		if !keep[k] {
+			delete(m.states, k)
+		}
+	}
 }

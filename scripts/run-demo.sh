@@ -3,9 +3,8 @@
 # to look, and stops both on Ctrl-C. Used by `make run`.
 set -euo pipefail
 bin="${1:-bin/forewarn}"
-tenants="${TENANTS:-20}"
 
-"$bin" demo --tenants "$tenants" &
+"$bin" demo &
 demo=$!
 cleanup() {
 	kill "$demo" 2>/dev/null || true
@@ -13,9 +12,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Wait until the demo listens; stop if it could not start (a port taken).
+for _ in $(seq 50); do
+	kill -0 "$demo" 2>/dev/null || { echo "make run: the demo did not start (see its error above)" >&2; exit 1; }
+	(exec 3<>/dev/tcp/127.0.0.1/8081) 2>/dev/null && break
+	sleep 0.1
+done
+
 cat <<MSG
 
-  forewarn is starting against the demo SaaS ($tenants tenants).
+  forewarn is starting against the demo SaaS (20 tenants, checks.yaml).
 
   demo tenants   http://127.0.0.1:8081/t/acme/health   (TLS: https://127.0.0.1:8443)
   metrics        http://127.0.0.1:8080/metrics

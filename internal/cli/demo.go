@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type demoServeCmd struct {
 }
 
 func (c demoServeCmd) Run(e *env) error {
+	if c.Tenants < 1 || c.Tenants > demo.MaxTenants {
+		return usage(e, "--tenants %d: want 1 to %d", c.Tenants, demo.MaxTenants)
+	}
 	srv, err := demo.New(demo.Options{Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Logger: e.log})
 	if err != nil {
 		return err
@@ -105,7 +109,12 @@ type demoChecksCmd struct {
 
 func (c demoChecksCmd) Run(e *env) error {
 	if c.Tenants < 1 || c.Tenants > demo.MaxTenants {
-		return fmt.Errorf("--tenants %d: want 1 to %d", c.Tenants, demo.MaxTenants)
+		return usage(e, "--tenants %d: want 1 to %d", c.Tenants, demo.MaxTenants)
+	}
+	for _, name := range c.Checks {
+		if !slices.Contains([]string{demo.CheckHealth, demo.CheckAPI, demo.CheckTLS}, name) {
+			return usage(e, "--checks: unknown check %q (want health, api, tls)", name)
+		}
 	}
 	ca := c.CAFile
 	if ca == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -85,11 +86,7 @@ func printResult(e *env, t probes.Target, r probes.Result) {
 	}
 	fmt.Fprintf(e.stdout, "%s/%s  %s  %s  in %s\n", r.Tenant, r.Check, r.Kind, state, ms(r.Duration))
 	if t.HTTP != nil {
-		method := t.HTTP.Request.Method
-		if method == "" {
-			method = "GET"
-		}
-		fmt.Fprintf(e.stdout, "  request   %s %s\n", method, probes.Redact(t.HTTP.Request.URL, t.Secrets))
+		fmt.Fprintf(e.stdout, "  request   %s %s\n", t.HTTP.Request.MethodOrGet(), shownURL(t))
 	}
 	if r.StatusCode != 0 {
 		fmt.Fprintf(e.stdout, "  response  %d, %d bytes, %d redirects\n", r.StatusCode, r.BodyBytes, r.Redirects)
@@ -127,4 +124,14 @@ func jsonResult(r probes.Result) any {
 		out["cert_expiry"] = r.CertExpiry.UTC()
 	}
 	return out
+}
+
+// shownURL is the request URL as it may be printed: declared secrets and a
+// password in the URL itself masked.
+func shownURL(t probes.Target) string {
+	raw := t.HTTP.Request.URL
+	if u, err := url.Parse(raw); err == nil {
+		raw = u.Redacted()
+	}
+	return probes.Redact(raw, t.Secrets)
 }
