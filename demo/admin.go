@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // The admin API, on the HTTP listener:
@@ -35,7 +37,10 @@ func (s *Server) putFault(w http.ResponseWriter, r *http.Request) {
 	}
 	var f Fault
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminBody))
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(&f); errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, errors.New(`missing fault: send JSON like {"mode":"slow","delay":"500ms"}`))
+		return
+	} else if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("invalid fault JSON: %w", err))
 		return
 	}
@@ -43,11 +48,14 @@ func (s *Server) putFault(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errors.New("invalid fault JSON: data after the object"))
 		return
 	}
-	if err := s.SetFault(id, f); err != nil {
+	// Answer with what SetFault stored, not a reload: a concurrent DELETE or
+	// PUT may already have replaced it.
+	f, err := s.SetFault(id, f)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.tenants[id].fault.Load().Fault)
+	writeJSON(w, http.StatusOK, f)
 }
 
 func (s *Server) deleteFault(w http.ResponseWriter, r *http.Request) {
@@ -70,6 +78,10 @@ func writeError(w http.ResponseWriter, code int, err error) {
 	writeJSON(w, code, errorBody{err.Error()})
 }
 
+// adminClient serves the *Remote functions. Its timeout bounds every call,
+// so "forewarn demo fault" cannot hang on a demo that accepts but never answers.
+var adminClient = &http.Client{Timeout: 10 * time.Second}
+
 // SetFaultRemote sets a fault on tenant id of a running demo whose HTTP base
 // is adminBaseURL (Server.URL, e.g. "http://127.0.0.1:8081").
 func SetFaultRemote(ctx context.Context, adminBaseURL, id string, f Fault) error {
@@ -77,28 +89,31 @@ func SetFaultRemote(ctx context.Context, adminBaseURL, id string, f Fault) error
 	if err != nil {
 		return err
 	}
-	return adminCall(ctx, http.MethodPut, faultURL(adminBaseURL, id), body, nil)
+	return adminCall(ctx, http.MethodPut, adminBaseURL, faultPath(id), body, nil)
 }
 
 // ClearFaultRemote clears tenant id's fault on a running demo.
 func ClearFaultRemote(ctx context.Context, adminBaseURL, id string) error {
-	return adminCall(ctx, http.MethodDelete, faultURL(adminBaseURL, id), nil, nil)
+	return adminCall(ctx, http.MethodDelete, adminBaseURL, faultPath(id), nil, nil)
 }
 
 // FaultsRemote lists the active faults of a running demo by tenant id.
 func FaultsRemote(ctx context.Context, adminBaseURL string) (map[string]Fault, error) {
 	var out map[string]Fault
-	err := adminCall(ctx, http.MethodGet, strings.TrimRight(adminBaseURL, "/")+"/admin/faults", nil, &out)
+	err := adminCall(ctx, http.MethodGet, adminBaseURL, "/admin/faults", nil, &out)
 	return out, err
 }
 
-func faultURL(base, id string) string {
-	return strings.TrimRight(base, "/") + "/admin/tenants/" + url.PathEscape(id) + "/fault"
+func faultPath(id string) string {
+	return "/admin/tenants/" + url.PathEscape(id) + "/fault"
 }
 
-// adminCall sends one admin request and decodes a 2xx JSON answer into out
-// (when not nil); any other status becomes an error carrying the server's message.
-func adminCall(ctx context.Context, method, u string, body []byte, out any) error {
+// adminCall sends one admin request to base+path and decodes a 2xx JSON
+// answer into out (when not nil); any other status becomes an error carrying
+// the server's message.
+func adminCall(ctx context.Context, method, base, path string, body []byte, out any) error {
+	base = strings.TrimRight(base, "/")
+	u := base + path
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -106,8 +121,14 @@ func adminCall(ctx context.Context, method, u string, body []byte, out any) erro
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := adminClient.Do(req)
 	if err != nil {
+		// A failed dial almost always means the demo is not running (or runs
+		// elsewhere): say so rather than print a bare "connection refused".
+		var dial *net.OpError
+		if errors.As(err, &dial) && dial.Op == "dial" {
+			return fmt.Errorf("cannot reach the demo at %s (is \"forewarn demo\" running?): %w", base, dial)
+		}
 		return fmt.Errorf("demo admin: %w", err)
 	}
 	defer resp.Body.Close()

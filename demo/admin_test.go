@@ -3,9 +3,13 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -36,6 +40,9 @@ func TestAdminAPI(t *testing.T) {
 		{"set", "PUT", fault, `{"mode":"slow","delay":"500ms"}`, 200, `"delay":"500ms"`},
 		{"defaults", "PUT", fault, `{"mode":"error"}`, 200, `"status":503`},
 		{"list", "GET", ts.URL + "/admin/faults", "", 200, `{"acme":{"mode":"error","status":503}}`},
+		{"empty body", "PUT", fault, ``, 400, `missing fault: send JSON like {\"mode\":\"slow\",\"delay\":\"500ms\"}`},
+		{"blank body", "PUT", fault, " \n", 400, "missing fault"},
+		{"truncated", "PUT", fault, `{"mode":`, 400, "invalid fault JSON: unexpected EOF"},
 		{"not JSON", "PUT", fault, `slow`, 400, "invalid fault JSON"},
 		{"unknown field", "PUT", fault, `{"mode":"slow","dely":"1s"}`, 400, `unknown field \"dely\"`},
 		{"bad delay", "PUT", fault, `{"mode":"slow","delay":"soon"}`, 400, "delay: time: invalid duration"},
@@ -89,5 +96,91 @@ func TestRemoteClient(t *testing.T) {
 	}
 	if err := ClearFaultRemote(ctx, ts.URL, "nobody"); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("unknown tenant: %v", err)
+	}
+}
+
+// A DELETE racing a PUT must not crash the PUT, and each PUT answers with the
+// fault it set, not whatever another request stored meanwhile.
+func TestAdminConcurrentPutDelete(t *testing.T) {
+	_, ts := newTestServer(t, 1)
+	fault := ts.URL + "/admin/tenants/acme/fault"
+	puts := map[string]string{
+		`{"mode":"slow","delay":"500ms"}`: `{"mode":"slow","delay":"500ms"}`,
+		`{"mode":"error"}`:                `{"mode":"error","status":503}`,
+	}
+	const rounds = 200
+	var wg sync.WaitGroup
+	for body, want := range puts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				code, got, err := tryAdminRequest(http.MethodPut, fault, body)
+				if err != nil || code != http.StatusOK || strings.TrimSpace(got) != want {
+					t.Errorf("PUT %s: %d %q %v, want 200 %s", body, code, got, err, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range rounds {
+			if code, got, err := tryAdminRequest(http.MethodDelete, fault, ""); err != nil || code != http.StatusNoContent {
+				t.Errorf("DELETE: %d %q %v", code, got, err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+}
+
+// tryAdminRequest is adminRequest for goroutines other than the test's own.
+func tryAdminRequest(method, url, body string) (int, string, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// With no demo listening, every remote call fails at once and says why.
+func TestRemoteClientDemoNotRunning(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ln.Close()
+
+	want := `cannot reach the demo at ` + base + ` (is "forewarn demo" running?): `
+	calls := map[string]func() error{
+		"SetFaultRemote":   func() error { return SetFaultRemote(context.Background(), base+"/", "acme", Fault{Mode: ModeDown}) },
+		"ClearFaultRemote": func() error { return ClearFaultRemote(context.Background(), base, "acme") },
+		"FaultsRemote": func() error {
+			_, err := FaultsRemote(context.Background(), base)
+			return err
+		},
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, syscall.ECONNREFUSED) {
+				t.Errorf("got %v, want %q… wrapping ECONNREFUSED", err, want)
+			}
+		})
+	}
+}
+
+func TestAdminClientHasTimeout(t *testing.T) {
+	if adminClient == http.DefaultClient || adminClient.Timeout != 10*time.Second {
+		t.Errorf("adminClient timeout %s, want its own client with 10s", adminClient.Timeout)
 	}
 }

@@ -103,7 +103,7 @@ func TestTLSFaults(t *testing.T) {
 	s := startServer(t, 3)
 	url := s.TLSURL() + "/t/acme/health"
 
-	if err := s.SetFault("acme", Fault{Mode: ModeExpiredTLS}); err != nil {
+	if _, err := s.SetFault("acme", Fault{Mode: ModeExpiredTLS}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := tlsClient(t, "acme").Get(url)
@@ -116,7 +116,7 @@ func TestTLSFaults(t *testing.T) {
 		t.Errorf("globex: %d", code)
 	}
 
-	if err := s.SetFault("acme", Fault{Mode: ModeExpiringTLS}); err != nil {
+	if _, err := s.SetFault("acme", Fault{Mode: ModeExpiringTLS}); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := tls.Dial("tcp", s.TLSURL()[len("https://"):], &tls.Config{RootCAs: caPool(t), ServerName: ServerName("acme")})
@@ -130,7 +130,7 @@ func TestTLSFaults(t *testing.T) {
 	}
 
 	// down works over TLS too: the handshake succeeds, the request is dropped.
-	if err := s.SetFault("acme", Fault{Mode: ModeDown}); err != nil {
+	if _, err := s.SetFault("acme", Fault{Mode: ModeDown}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tlsClient(t, "acme").Get(url); err == nil {

@@ -2,11 +2,14 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -118,10 +121,43 @@ func TestStartServesBothListeners(t *testing.T) {
 	}
 }
 
+// A taken port fails Start with an error naming the flag that moves it.
+func TestStartPortInUse(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	tests := []struct {
+		name, listen, tlsListen, flag string
+	}{
+		{"http", addr, "127.0.0.1:0", "--listen"},
+		{"tls", "127.0.0.1:0", addr, "--tls-listen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := New(Options{Tenants: 1, Listen: tt.listen, TLSListen: tt.tlsListen,
+				Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "demo: listen " + addr + ": address already in use (is another demo running? choose another with " + tt.flag + ")"
+			err = s.Start()
+			if err == nil {
+				s.Shutdown(context.Background())
+			}
+			if err == nil || err.Error() != want || !errors.Is(err, syscall.EADDRINUSE) {
+				t.Errorf("Start() = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
 // A slow fault must not hold up Shutdown.
 func TestShutdownEndsSlowRequests(t *testing.T) {
 	s := startServer(t, 1)
-	if err := s.SetFault("acme", Fault{Mode: ModeSlow, Delay: time.Minute}); err != nil {
+	if _, err := s.SetFault("acme", Fault{Mode: ModeSlow, Delay: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

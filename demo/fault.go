@@ -140,26 +140,27 @@ type activeFault struct {
 }
 
 // SetFault makes tenant id misbehave until ClearFault, replacing any earlier
-// fault. It returns ErrUnknownTenant (wrapped) or a validation error.
-func (s *Server) SetFault(id string, f Fault) error {
+// fault, and returns the fault as stored (defaults filled in). It returns
+// ErrUnknownTenant (wrapped) or a validation error.
+func (s *Server) SetFault(id string, f Fault) (Fault, error) {
 	a := s.tenants[id]
 	if a == nil {
-		return fmt.Errorf("%w %q", ErrUnknownTenant, id)
+		return Fault{}, fmt.Errorf("%w %q", ErrUnknownTenant, id)
 	}
 	f, spec, err := f.normalize()
 	if err != nil {
-		return err
+		return Fault{}, err
 	}
 	af := &activeFault{Fault: f, spec: spec}
 	if spec.certValidity != nil {
 		notBefore, notAfter := spec.certValidity(time.Now())
 		if af.cert, err = issueLeaf(ServerName(id), notBefore, notAfter); err != nil {
-			return err
+			return Fault{}, err
 		}
 	}
 	a.fault.Store(af)
 	s.log.Info("demo fault set", "tenant", id, "mode", f.Mode, "delay", f.Delay, "status", f.Status)
-	return nil
+	return f, nil
 }
 
 // ClearFault makes tenant id healthy again. Clearing a healthy tenant is a no-op.

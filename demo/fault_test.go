@@ -51,7 +51,7 @@ func TestHTTPFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(string(tt.fault.Mode)+tt.path, func(t *testing.T) {
 			s, ts := newTestServer(t, 3)
-			if err := s.SetFault("acme", tt.fault); err != nil {
+			if _, err := s.SetFault("acme", tt.fault); err != nil {
 				t.Fatal(err)
 			}
 			start := time.Now()
@@ -95,7 +95,7 @@ func TestSetFaultValidation(t *testing.T) {
 		{"acme", Fault{Mode: ModeError, Status: 200}, "not an error status"},
 	}
 	for _, tt := range tests {
-		err := s.SetFault(tt.id, tt.fault)
+		_, err := s.SetFault(tt.id, tt.fault)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("SetFault(%s, %+v) = %v, want %q", tt.id, tt.fault, err, tt.want)
 		}
@@ -110,13 +110,16 @@ func TestSetFaultValidation(t *testing.T) {
 
 func TestFaultDefaultsAndJSON(t *testing.T) {
 	s, _ := newTestServer(t, 3)
-	s.SetFault("acme", Fault{Mode: ModeSlow})
-	s.SetFault("globex", Fault{Mode: ModeError})
-	got := s.Faults()
 	want := map[string]Fault{
 		"acme":   {Mode: ModeSlow, Delay: DefaultSlowDelay},
 		"globex": {Mode: ModeError, Status: DefaultErrorStatus},
 	}
+	for id, f := range map[string]Fault{"acme": {Mode: ModeSlow}, "globex": {Mode: ModeError}} {
+		if set, err := s.SetFault(id, f); err != nil || set != want[id] {
+			t.Errorf("SetFault(%s, %+v) = %+v, %v, want %+v", id, f, set, err, want[id])
+		}
+	}
+	got := s.Faults()
 	if len(got) != 2 || got["acme"] != want["acme"] || got["globex"] != want["globex"] {
 		t.Errorf("Faults() = %v, want %v", got, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -102,14 +103,14 @@ func (s *Server) Start() error {
 	if s.started || s.stopped {
 		return errors.New("demo: Start after Start or Shutdown")
 	}
-	httpLn, err := net.Listen("tcp", s.opts.Listen)
+	httpLn, err := listen(s.opts.Listen, "--listen")
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return err
 	}
-	tlsLn, err := net.Listen("tcp", s.opts.TLSListen)
+	tlsLn, err := listen(s.opts.TLSListen, "--tls-listen")
 	if err != nil {
 		httpLn.Close()
-		return fmt.Errorf("demo: %w", err)
+		return err
 	}
 	s.started = true
 	s.httpLn, s.tlsLn = httpLn, tlsLn
@@ -123,6 +124,20 @@ func (s *Server) Start() error {
 		}
 	}
 	return nil
+}
+
+// listen binds addr. A taken port, the usual failure, gets an error that
+// names the way out: flag is the "forewarn demo" option setting addr.
+func listen(addr, flag string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("demo: listen %s: %w (is another demo running? choose another with %s)",
+			addr, syscall.EADDRINUSE, flag)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return ln, nil
 }
 
 func (s *Server) newHTTPServer() *http.Server {
