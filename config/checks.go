@@ -87,7 +87,7 @@ func (d *decoder) decodeCheck(n *yaml.Node, field string) *checkDef {
 	c.Name = d.slug(m["name"], join(field, "name"))
 	c.Kind = kind
 	c.timing = d.decodeTiming(m, field)
-	c.Select = d.decodeSelect(m["select"], join(field, "select"))
+	c.Select, c.selectAt = d.decodeSelect(m["select"], join(field, "select"))
 	if kindOK {
 		c.spec = kd.decode(d, n, m, field)
 	}

@@ -88,13 +88,16 @@ func assertNoSecret(t *testing.T, texts ...string) {
 // that hides errors behind the first one is caught even after -update.
 func TestErrorCounts(t *testing.T) {
 	for name, want := range map[string]int{
-		"five-errors":      5,
-		"syntax":           1,
-		"secret-leak":      6,
-		"missing-var":      1,
-		"bad-ca":           2,
-		"wrong-type":       5,
-		"missing-required": 5,
+		"five-errors":          5,
+		"syntax":               1,
+		"secret-leak":          6,
+		"missing-var":          1,
+		"bad-ca":               2,
+		"wrong-type":           5,
+		"missing-required":     5,
+		"bad-sizes":            6,
+		"bad-var-name":         3,
+		"unknown-select-label": 1,
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadWith("testdata/"+name+".yaml", testOptions())

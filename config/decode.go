@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -208,10 +209,11 @@ var sizeUnits = []struct {
 	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
 }
 
-// size reads a byte count: 4096, 512KiB, 1MiB, 10MB.
-func (d *decoder) size(n *yaml.Node, field string, def int64) int64 {
+// size reads a byte count: 4096, 512KiB, 1MiB, 10MB. Like ParseInt, it
+// saturates at the int64 range, for the caller's range check to report.
+func (d *decoder) size(n *yaml.Node, field string) (int64, bool) {
 	if n = d.scalar(n, field, "a size"); n == nil {
-		return def
+		return 0, false
 	}
 	s, factor := strings.TrimSpace(n.Value), int64(1)
 	for _, u := range sizeUnits {
@@ -221,11 +223,38 @@ func (d *decoder) size(n *yaml.Node, field string, def int64) int64 {
 		}
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v <= 0 || v > math.MaxInt64/factor {
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
 		d.errorf(n, field, "invalid size %q (use bytes or a number with KiB, MiB, GiB, KB, MB, GB)", n.Value)
+		return 0, false
+	case v > math.MaxInt64/factor:
+		return math.MaxInt64, true
+	case v < math.MinInt64/factor:
+		return math.MinInt64, true
+	}
+	return v * factor, true
+}
+
+// maxBodyLimit bounds body_limit: the prober holds the body in memory, one
+// per concurrent run.
+const maxBodyLimit = 1 << 30
+
+// bodyLimit reads a body_limit; errors quote the value as written.
+func (d *decoder) bodyLimit(n *yaml.Node, field string, def int64) int64 {
+	v, ok := d.size(n, field)
+	if !ok {
 		return def
 	}
-	return v * factor
+	written := strings.TrimSpace(value(n).Value)
+	switch {
+	case v <= 0:
+		d.errorf(n, field, "body_limit must be positive, got %s", written)
+	case v > maxBodyLimit:
+		d.errorf(n, field, "body_limit %s is larger than the 1GiB maximum", written)
+	default:
+		return v
+	}
+	return def
 }
 
 // strs reads one string or a list of them. It returns nil when absent and

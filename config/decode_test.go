@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"text/template"
 	"time"
 )
 
@@ -49,7 +50,11 @@ func TestValues(t *testing.T) {
 		{"week", "x", "interval: 1w, timeout: 1d,", "http://acme.example/x", ""},
 		{"days ok", "x", "expect: {cert_valid_for: 14d},", "http://acme.example/x", ""},
 		{"short interval", "x", "interval: 999ms,", "", "3:42: checks[0].interval: interval must be at least 1s, got 999ms"},
-		{"zero size", "x", "body_limit: 0,", "", `3:44: checks[0].body_limit: invalid size "0"`},
+		{"zero size", "x", "body_limit: 0,", "", "3:44: checks[0].body_limit: body_limit must be positive, got 0"},
+		{"negative size", "x", "body_limit: -1KiB,", "", "3:44: checks[0].body_limit: body_limit must be positive, got -1KiB"},
+		{"size over the cap", "x", "body_limit: 1073741825,", "", "3:44: checks[0].body_limit: body_limit 1073741825 is larger than the 1GiB maximum"},
+		{"size over int64", "x", "body_limit: 9999999999GiB,", "", "3:44: checks[0].body_limit: body_limit 9999999999GiB is larger than the 1GiB maximum"},
+		{"size at the cap", "x", "body_limit: 1GiB,", "http://acme.example/x", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +80,7 @@ func TestValues(t *testing.T) {
 
 func TestSizes(t *testing.T) {
 	for in, want := range map[string]int64{
-		"4096": 4096, "512KiB": 512 << 10, "1MiB": 1 << 20, "2 GiB": 2 << 30, "10KB": 10e3, "3MB": 3e6, "7B": 7,
+		"4096": 4096, "512KiB": 512 << 10, "1MiB": 1 << 20, "1 GiB": 1 << 30, "10KB": 10e3, "3MB": 3e6, "7B": 7,
 	} {
 		cfg, err := parse(fmt.Sprintf(minimal, "x", "body_limit: "+in+","), nil, nil)
 		if err != nil {
@@ -142,5 +147,48 @@ func TestTimingRules(t *testing.T) {
 				t.Errorf("interval %s timeout %s, want %s %s", tg.Interval, tg.Timeout, tt.interval, tt.timeout)
 			}
 		})
+	}
+}
+
+// TestMaxRedirects pins that the value as written reaches the target: the
+// prober takes 0 with follow_redirects as "follow none", not "default".
+func TestMaxRedirects(t *testing.T) {
+	tests := []struct {
+		name, defaults, check string
+		want                  int
+	}{
+		{"unset", "{}", "", 10},
+		{"explicit 0 stays 0", "{}", "max_redirects: 0,", 0},
+		{"from the check", "{}", "max_redirects: 3,", 3},
+		{"defaults override the built-in", "{max_redirects: 2}", "", 2},
+		{"defaults 0 stays 0", "{max_redirects: 0}", "", 0},
+		{"check overrides defaults", "{max_redirects: 2}", "max_redirects: 0,", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "defaults: " + tt.defaults + fmt.Sprintf(minimal, "x", tt.check)
+			cfg, err := parse(src, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Targets[0].HTTP.MaxRedirects; got != tt.want {
+				t.Errorf("MaxRedirects = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestVarNames checks isVarName against text/template itself: a name passes
+// exactly when {{ .Vars.name }} parses and reads it.
+func TestVarNames(t *testing.T) {
+	for _, name := range []string{"user", "api_key", "_x", "x2", "ключ", "api-key", "2fa", "a.b", "a b", "$x", ""} {
+		var b strings.Builder
+		tm, err := template.New("").Parse("{{ .Vars." + name + " }}")
+		if err == nil {
+			err = tm.Execute(&b, tmplData{Vars: map[string]string{name: "v"}})
+		}
+		if readable := err == nil && b.String() == "v"; isVarName(name) != readable {
+			t.Errorf("isVarName(%q) = %v, but template reads it: %v (%v)", name, isVarName(name), readable, err)
+		}
 	}
 }

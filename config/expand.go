@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"maps"
 	"regexp"
 	"slices"
@@ -87,8 +88,9 @@ type expansion struct {
 }
 
 type caFile struct {
-	pem []byte
-	err string
+	pem   []byte
+	roots *x509.CertPool // parsed from pem
+	err   string
 }
 
 // exec expands t for this tenant; "" when t is nil.

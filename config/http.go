@@ -43,8 +43,9 @@ func decodeHTTP(d *decoder, n *yaml.Node, m map[string]*yaml.Node, field string)
 		}
 	}
 	h.followRedirects = d.boolean(m["follow_redirects"], join(field, "follow_redirects"), true)
+	// 0 is kept as written: with follow_redirects it means "follow none".
 	h.maxRedirects = d.integer(m["max_redirects"], join(field, "max_redirects"), h.maxRedirects, 0)
-	h.bodyLimit = d.size(m["body_limit"], join(field, "body_limit"), h.bodyLimit)
+	h.bodyLimit = d.bodyLimit(m["body_limit"], join(field, "body_limit"), h.bodyLimit)
 	tf := join(field, "tls")
 	if t := d.fields(m["tls"], tf, "tls", tlsKeys); t != nil {
 		h.serverName = d.template(t["server_name"], join(tf, "server_name"))
@@ -85,19 +86,17 @@ func (h *httpCheck) expand(x *expansion, t *probes.Target, ov any) {
 		},
 	}
 	spec.Request.Headers = x.headers(h.headers)
-	spec.TLS.CAFile, spec.TLS.CAPEM = x.caFile(h.caFile)
+	spec.TLS.CAFile, spec.TLS.CAPEM, spec.TLS.Roots = x.caFile(h.caFile)
 	t.HTTP = spec
 }
 
+// method is filled in, GET included, so that a printed plan shows it.
 func (x *expansion) method(t *tmpl) string {
 	m, ok := x.run(t)
-	if !ok || m == "" {
-		return "GET"
-	}
-	if !isToken(m) {
+	if ok && m != "" && !isToken(m) {
 		x.errorf(t, "invalid method %q", m)
 	}
-	return m
+	return probes.HTTPRequest{Method: m}.MethodOrGet()
 }
 
 func (x *expansion) url(t *tmpl) string {
@@ -142,23 +141,23 @@ func (x *expansion) headers(hs [][2]*tmpl) map[string]string {
 	return out
 }
 
-// caFile reads the CA bundle once per path at load, so that a probe never
-// touches the file system.
-func (x *expansion) caFile(t *tmpl) (string, []byte) {
+// caFile reads and parses the CA bundle once per path at load, so that a
+// probe never touches the file system or parses PEM, and every target of a
+// bundle shares one pool.
+func (x *expansion) caFile(t *tmpl) (string, []byte, *x509.CertPool) {
 	name := x.exec(t)
 	if name == "" {
-		return "", nil
+		return "", nil, nil
 	}
 	path := x.src.path(name)
 	ca, ok := x.ca[path]
 	if !ok {
 		data, err := x.src.o.ReadFile(path)
-		switch {
-		case err != nil:
+		if err != nil {
 			ca.err = "cannot read CA file " + name + ": " + pathError(err).Error()
-		case !x509.NewCertPool().AppendCertsFromPEM(data):
+		} else if ca.roots, err = probes.CertPool(data); err != nil {
 			ca.err = "CA file " + name + " contains no PEM certificate"
-		default:
+		} else {
 			ca.pem = data
 		}
 		x.ca[path] = ca
@@ -166,7 +165,7 @@ func (x *expansion) caFile(t *tmpl) (string, []byte) {
 	if ca.err != "" {
 		x.errorf(t, "%s", ca.err)
 	}
-	return path, ca.pem
+	return path, ca.pem, ca.roots
 }
 
 // isToken reports whether s is an RFC 9110 token, as methods and header

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -109,7 +111,7 @@ func TestPlanHTTPSpec(t *testing.T) {
 		t.Errorf("redirects %v/%d, body limit %d", api.FollowRedirects, api.MaxRedirects, api.BodyLimit)
 	}
 	if api.TLS.ServerName != "acme.demo.forewarn.test" || !strings.HasSuffix(api.TLS.CAFile, "good/ca.pem") ||
-		!strings.HasPrefix(string(api.TLS.CAPEM), "-----BEGIN CERTIFICATE-----") {
+		!strings.HasPrefix(string(api.TLS.CAPEM), "-----BEGIN CERTIFICATE-----") || api.TLS.Roots == nil {
 		t.Errorf("tls = %+v", api.TLS)
 	}
 	e := api.Expect
@@ -159,5 +161,55 @@ func TestSecrets(t *testing.T) {
 	assertNoSecret(t, redacted)
 	if !strings.Contains(redacted, "Bearer <secret>") {
 		t.Errorf("Redact(%q) = %q", line, redacted)
+	}
+}
+
+// TestCARoots checks that a CA file is parsed once at load and its pool
+// shared by every target that names it, whatever tenant or check.
+func TestCARoots(t *testing.T) {
+	pem, err := os.ReadFile("testdata/good/ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `
+tenants: [{id: acme, url: "https://acme.example"}, {id: globex, url: "https://globex.example"}]
+checks:
+  - {name: a, kind: http, request: {url: "{{ .Tenant.URL }}/a"}, tls: {ca_file: ca.pem}}
+  - {name: b, kind: http, request: {url: "{{ .Tenant.URL }}/b"}, tls: {ca_file: /cfg/ca.pem}}
+  - {name: c, kind: http, request: {url: "{{ .Tenant.URL }}/c"}, tls: {ca_file: other.pem}}
+  - {name: d, kind: http, request: {url: "{{ .Tenant.URL }}/d"}}
+`
+	reads := map[string]int{}
+	files := map[string]string{"/cfg/ca.pem": string(pem), "/cfg/other.pem": string(pem)}
+	o := Options{ReadFile: func(p string) ([]byte, error) {
+		reads[p]++
+		return []byte(files[p]), nil
+	}}
+	cfg, err := Parse("checks.yaml", []byte(src), "/cfg", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := probes.CertPool(pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := target(t, cfg, "acme/a").HTTP.TLS
+	if shared.Roots == nil || !shared.Roots.Equal(want) || !bytes.Equal(shared.CAPEM, pem) {
+		t.Fatalf("acme/a tls = %+v: want Roots parsed from CAPEM", shared)
+	}
+	for _, key := range []string{"globex/a", "acme/b", "globex/b"} {
+		if got := target(t, cfg, key).HTTP.TLS; got.Roots != shared.Roots || got.CAFile != "/cfg/ca.pem" {
+			t.Errorf("%s: roots %p, file %s: want the pool of acme/a, %p", key, got.Roots, got.CAFile, shared.Roots)
+		}
+	}
+	other := target(t, cfg, "acme/c").HTTP.TLS
+	if other.Roots == shared.Roots || !other.Roots.Equal(want) || target(t, cfg, "globex/c").HTTP.TLS.Roots != other.Roots {
+		t.Errorf("other.pem: roots %p, want its own pool shared by its targets", other.Roots)
+	}
+	if r := target(t, cfg, "acme/d").HTTP.TLS.Roots; r != nil {
+		t.Errorf("no ca_file: roots %p, want nil (system roots)", r)
+	}
+	if reads["/cfg/ca.pem"] != 1 || reads["/cfg/other.pem"] != 1 {
+		t.Errorf("reads = %v, want each file once", reads)
 	}
 }

@@ -37,9 +37,10 @@ type override struct {
 
 type checkDef struct {
 	Check
-	at     loc
-	timing timing
-	spec   kindSpec // nil when the kind is missing or unknown
+	at       loc
+	timing   timing
+	selectAt map[string]loc // of each select key
+	spec     kindSpec       // nil when the kind is missing or unknown
 }
 
 var (
@@ -71,6 +72,7 @@ func (d *decoder) decodeFile(n *yaml.Node, baseDir string, o Options) *file {
 	f.vars = d.decodeVars(m["vars"], "vars", src)
 	f.checks = d.decodeChecks(m["checks"])
 	f.tenants = d.decodeTenants(m["tenants"], f.checks, src)
+	d.checkSelectKeys(f.checks, f.tenants)
 	return f
 }
 
@@ -84,7 +86,7 @@ func (d *decoder) decodeDefaults(n *yaml.Node) Defaults {
 	if t.timeoutAt != nil {
 		def.Timeout = t.timeout
 	}
-	def.BodyLimit = d.size(m["body_limit"], "defaults.body_limit", def.BodyLimit)
+	def.BodyLimit = d.bodyLimit(m["body_limit"], "defaults.body_limit", def.BodyLimit)
 	def.MaxRedirects = d.integer(m["max_redirects"], "defaults.max_redirects", def.MaxRedirects, 0)
 	return def
 }
@@ -231,8 +233,8 @@ func (t *tenantDef) selects(sel map[string][]string) bool {
 	return true
 }
 
-func (d *decoder) decodeSelect(n *yaml.Node, field string) map[string][]string {
-	out := map[string][]string{}
+func (d *decoder) decodeSelect(n *yaml.Node, field string) (map[string][]string, map[string]loc) {
+	out, where := map[string][]string{}, map[string]loc{}
 	for _, p := range d.pairs(n, field) {
 		f := join(field, p.key)
 		values := d.strs(p.v, f)
@@ -240,7 +242,33 @@ func (d *decoder) decodeSelect(n *yaml.Node, field string) map[string][]string {
 			d.errorf(p.k, f, "empty list: give at least one value")
 			continue
 		}
-		out[p.key] = values
+		out[p.key], where[p.key] = values, at(p.k, f)
 	}
-	return out
+	return out, where
+}
+
+// checkSelectKeys reports a select key that no tenant has as a label: a
+// typo such as `plna` would otherwise select nobody, with only a warning.
+// A known label whose values match no tenant stays a warning (see plan):
+// the tenant may not have been added yet.
+func (d *decoder) checkSelectKeys(checks []*checkDef, tenants []*tenantDef) {
+	if len(tenants) == 0 {
+		return // reported as missing; every key would look unknown
+	}
+	known := slices.Clone(implicitLabels)
+	for _, t := range tenants {
+		for name := range t.Labels {
+			if !slices.Contains(known, name) {
+				known = append(known, name)
+			}
+		}
+	}
+	slices.Sort(known)
+	for _, c := range checks {
+		for name, l := range c.selectAt {
+			if !slices.Contains(known, name) {
+				d.add(l, "no tenant has label %q (labels: %s)", name, strings.Join(known, ", "))
+			}
+		}
+	}
 }

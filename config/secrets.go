@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -36,12 +37,28 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 func (d *decoder) decodeVars(n *yaml.Node, field string, src secretSource) varSet {
 	vs := varSet{values: map[string]string{}, ok: true}
 	for _, p := range d.pairs(n, field) {
+		if !isVarName(p.key) {
+			d.errorf(p.k, join(field, p.key), "invalid variable name: use letters, digits and _ (it is read as {{ .Vars.name }})")
+		}
+		// Resolved even when the name is bad, so that its secrets are redacted.
 		v, secrets, ok := d.varValue(p.v, join(field, p.key), src)
 		vs.values[p.key] = v
 		vs.secrets = append(vs.secrets, secrets...)
 		vs.ok = vs.ok && ok
 	}
 	return vs
+}
+
+// isVarName reports whether {{ .Vars.name }} can read name: text/template
+// lexes a field name as letters, digits and underscores after the dot, and
+// a leading digit would make it a number.
+func isVarName(name string) bool {
+	for i, r := range name {
+		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // varValue reads a plain value, a value with ${ENV} references, or
