@@ -11,7 +11,7 @@ import (
 // gaugeFamilies is len(probeFamilies), spelled out because targetState
 // sizes an array by it and probeFamilies refers to targetState. The two
 // declarations below fail to compile when they disagree.
-const gaugeFamilies = 5
+const gaugeFamilies = 6
 
 var (
 	_ [len(probeFamilies) - gaugeFamilies]struct{}
@@ -31,6 +31,8 @@ var probeFamilies = [...]struct {
 		func(t *targetState) (float64, bool) { return t.lastRun, true }},
 	{"probe_http_status_code", "HTTP status of the last response; 0 when none arrived.",
 		func(t *targetState) (float64, bool) { return t.status, t.http }},
+	{"probe_steps_completed", "Steps of a login check that passed in the last run, before the first failure.",
+		func(t *targetState) (float64, bool) { return t.stepsCompleted, t.login }},
 	{"probe_ssl_earliest_cert_expiry", "Unix time the earliest-expiring certificate of the peer chain expires; only for checks that used TLS.",
 		func(t *targetState) (float64, bool) { return t.certExpiry, t.certExpiry != 0 }},
 }
@@ -113,6 +115,7 @@ func (s *probeStore) gatherTx() ([]*dto.MetricFamily, func()) {
 		}
 	})
 	out = appendFamily(out, failureFamily, failureHelp, dto.MetricType_COUNTER, b)
+	out = gatherSteps(out, ts)
 	return out, s.scrape.Unlock
 }
 

@@ -34,10 +34,19 @@ func fullExporter(t *testing.T) *Exporter {
 		Tenant: "globex", Check: "health", Kind: probes.KindHTTP, Start: now,
 		Reason: probes.ReasonConnect, Message: "connection refused",
 	})
+	e.ObserveResult(probes.Result{
+		Tenant: "acme", Check: "sign-in", Kind: probes.KindLogin, Start: now, Reason: probes.ReasonExtraction,
+		StatusCode: 200, StepsCompleted: 1,
+		Steps: []probes.StepResult{
+			{Name: "login-page", Ran: true, Success: true, StatusCode: 200, Duration: 4 * time.Millisecond},
+			{Name: "submit", Ran: true, Reason: probes.ReasonExtraction, StatusCode: 200, Duration: 2 * time.Millisecond},
+			{Name: "sign-out"},
+		},
+	})
 	e.ObserveLag(3 * time.Millisecond)
 	e.RunSkipped(SkipOverlap)
 	e.ConfigReloaded(true, now)
-	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}, {Tenant: "globex", Check: "health"}})
+	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}, {Tenant: "globex", Check: "health"}, {Tenant: "acme", Check: "sign-in"}})
 	return e
 }
 
@@ -116,6 +125,8 @@ func TestScrapeIsSorted(t *testing.T) {
 			e.ObserveResult(probes.Result{Tenant: tenant, Check: check, Kind: probes.KindHTTP, Reason: probes.ReasonStatus})
 			e.ObserveResult(probes.Result{Tenant: tenant, Check: check, Kind: probes.KindHTTP, Reason: probes.ReasonTimeout})
 		}
+		e.ObserveResult(probes.Result{Tenant: tenant, Check: "sign-in", Kind: probes.KindLogin, Success: true,
+			Steps: []probes.StepResult{{Name: "submit", Ran: true}, {Name: "login-page", Ran: true}, {Name: "me", Ran: true}}})
 	}
 	mfs, done := e.probe.gatherTx()
 	defer done()
@@ -275,5 +286,25 @@ func TestCertExpiryGoesWhenCheckStopsUsingTLS(t *testing.T) {
 	e.ObserveResult(probes.Result{Tenant: "acme", Check: "tls", Kind: probes.KindHTTP, Success: true, StatusCode: 200})
 	if body := scrape(t, e); strings.Contains(body, "probe_ssl_earliest_cert_expiry{") {
 		t.Errorf("certificate expiry kept after the check answered without TLS:\n%s", grep(body, "ssl"))
+	}
+}
+
+func TestLoginStepSeries(t *testing.T) {
+	body := scrape(t, fullExporter(t))
+	for _, want := range []string{
+		`probe_step_success{check="sign-in",kind="login",step="login-page",tenant="acme"} 1`,
+		`probe_step_success{check="sign-in",kind="login",step="submit",tenant="acme"} 0`,
+		`probe_step_success{check="sign-in",kind="login",step="sign-out",tenant="acme"} 0`,
+		`probe_step_duration_seconds{check="sign-in",kind="login",step="login-page",tenant="acme"} 0.004`,
+		`probe_step_http_status_code{check="sign-in",kind="login",step="submit",tenant="acme"} 200`,
+		`probe_steps_completed{check="sign-in",kind="login",tenant="acme"} 1`,
+		`probe_failures_total{check="sign-in",kind="login",reason="extraction",tenant="acme"} 1`,
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("scrape lacks %s\n%s", want, grep(body, "sign-in"))
+		}
+	}
+	if strings.Contains(body, `probe_steps_completed{check="health"`) {
+		t.Error("probe_steps_completed exported for an http check")
 	}
 }

@@ -46,7 +46,10 @@ type targetState struct {
 	failureSeries [len(reasons)]*series // also marks which reasons were seen
 
 	success, duration, lastRun float64
-	http                       bool // an HTTP result: status and phases apply
+	http                       bool // an HTTP or login result: status and phases apply
+	login                      bool // a login result: steps apply
+	stepsCompleted             float64
+	steps                      []*stepState // in the order first seen
 	status                     float64
 	phases                     [len(phaseNames)]float64
 	certExpiry                 float64 // 0: no TLS seen yet
@@ -78,7 +81,10 @@ func (s *probeStore) observe(r probes.Result) {
 	t.success = boolFloat(r.Success)
 	t.duration = r.Duration.Seconds()
 	t.lastRun = float64(r.Start.UnixNano()) / 1e9
-	if r.Kind == probes.KindHTTP {
+	if r.Kind == probes.KindLogin {
+		t.observeSteps(r)
+	}
+	if r.Kind == probes.KindHTTP || r.Kind == probes.KindLogin {
 		t.http = true
 		t.status = float64(r.StatusCode)
 		i := 0
