@@ -31,9 +31,8 @@ func UserAgentFor(version string) string {
 const SyntheticHeader = "X-Forewarn-Synthetic"
 
 const (
-	defaultTimeout      = 10 * time.Second
-	defaultBodyLimit    = 1 << 20
-	defaultMaxRedirects = 10
+	defaultTimeout   = 10 * time.Second
+	defaultBodyLimit = 1 << 20
 )
 
 // ProbeHTTP sends t.HTTP.Request once and judges the response against
@@ -88,7 +87,14 @@ type response struct {
 
 func (p *httpProbe) timeout() time.Duration { return cmp.Or(p.t.Timeout, defaultTimeout) }
 
-func (p *httpProbe) bodyLimit() int64 { return cmp.Or(p.spec.BodyLimit, defaultBodyLimit) }
+// bodyLimit is the spec's limit, or the default for a hand-built spec that
+// leaves it unset; a limit of zero or less would read nothing at all.
+func (p *httpProbe) bodyLimit() int64 {
+	if p.spec.BodyLimit > 0 {
+		return p.spec.BodyLimit
+	}
+	return defaultBodyLimit
+}
 
 // exchange sends the request, follows redirects and reads the final body.
 func (p *httpProbe) exchange(ctx context.Context) (*response, *failure) {
@@ -171,7 +177,7 @@ func (p *httpProbe) newRequest(ctx context.Context) (*http.Request, error) {
 		body = strings.NewReader(r.Body) // NewRequest sets GetBody, so 307/308 resend it
 	}
 	ctx = httptrace.WithClientTrace(ctx, p.trace.clientTrace())
-	req, err := http.NewRequestWithContext(ctx, p.method(), r.URL, body)
+	req, err := http.NewRequestWithContext(ctx, r.MethodOrGet(), r.URL, body)
 	if err != nil {
 		return nil, err
 	}
@@ -189,8 +195,6 @@ func (p *httpProbe) newRequest(ctx context.Context) (*http.Request, error) {
 	}
 	return req, nil
 }
-
-func (p *httpProbe) method() string { return cmp.Or(p.spec.Request.Method, http.MethodGet) }
 
 // newClient builds a client with a transport of its own: no pooled
 // connection survives the probe, so each run pays DNS, connect and TLS.
@@ -213,7 +217,10 @@ func (p *httpProbe) newClient() (*http.Client, error) {
 func (p *httpProbe) tlsConfig() (*tls.Config, error) {
 	c := p.spec.TLS
 	cfg := &tls.Config{ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify}
-	if len(c.CAPEM) > 0 {
+	switch {
+	case c.Roots != nil:
+		cfg.RootCAs = c.Roots
+	case len(c.CAPEM) > 0:
 		pool, err := caPool(c.CAPEM)
 		if err != nil {
 			return nil, err
@@ -223,36 +230,56 @@ func (p *httpProbe) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// caPools caches parsed CA bundles by content: a config holds a handful, and
-// parsing a system-sized bundle every run would cost more than the probe.
+// CertPool parses a PEM bundle into the pool TLSConfig.Roots holds. Config
+// load calls it once per bundle, so no probe run parses or hashes PEM.
+func CertPool(pem []byte) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("tls ca: no PEM certificate found")
+	}
+	return pool, nil
+}
+
+// caPools caches parsed CA bundles by content, for targets built by hand
+// with CAPEM but no Roots: parsing a system-sized bundle every run would
+// cost more than the probe.
 var caPools sync.Map // string(PEM) → *x509.CertPool
 
 func caPool(pem []byte) (*x509.CertPool, error) {
 	if pool, ok := caPools.Load(string(pem)); ok {
 		return pool.(*x509.CertPool), nil
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, errors.New("tls ca: no PEM certificate found")
+	pool, err := CertPool(pem)
+	if err != nil {
+		return nil, err
 	}
 	caPools.Store(string(pem), pool)
 	return pool, nil
 }
 
-// redirectLimitError stops a redirect chain longer than MaxRedirects.
-type redirectLimitError struct{ max int }
+// redirectError stops a redirect the probe will not follow. Client.Do then
+// returns the 3xx that asked for it, so the failure is filed as status with
+// that code, not as the dial error a refused redirect would otherwise look
+// like.
+type redirectError struct{ msg string }
 
-func (e *redirectLimitError) Error() string {
-	return fmt.Sprintf("stopped after %d redirects (redirect loop?)", e.max)
-}
+func (e *redirectError) Error() string { return e.msg }
 
-func (p *httpProbe) checkRedirect(_ *http.Request, via []*http.Request) error {
-	if !p.spec.FollowRedirects {
+// checkRedirect follows at most MaxRedirects redirects, as written: with 0
+// the first 3xx is judged as if redirects were off. Only http and https are
+// followed; the transport would refuse any other scheme after the 3xx was
+// already dropped.
+func (p *httpProbe) checkRedirect(req *http.Request, via []*http.Request) error {
+	limit := p.spec.MaxRedirects
+	if !p.spec.FollowRedirects || limit <= 0 {
 		return http.ErrUseLastResponse
 	}
-	limit := cmp.Or(p.spec.MaxRedirects, defaultMaxRedirects)
 	if len(via) > limit {
-		return &redirectLimitError{max: limit}
+		return &redirectError{fmt.Sprintf("stopped after %d redirects (redirect loop?)", limit)}
+	}
+	if s := req.URL.Scheme; s != "http" && s != "https" {
+		return &redirectError{fmt.Sprintf("status %d: redirect to unsupported scheme %q (Location: %s)",
+			req.Response.StatusCode, s, p.clip(req.Response.Header.Get("Location")))}
 	}
 	p.redirects = len(via)
 	return nil
@@ -285,5 +312,5 @@ func (p *httpProbe) requestLine() string {
 	if u, err := url.Parse(raw); err == nil {
 		raw = u.Redacted()
 	}
-	return p.method() + " " + raw
+	return p.spec.Request.MethodOrGet() + " " + raw
 }

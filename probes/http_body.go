@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 // tells a body of exactly limit bytes from a larger one without reading on.
 // The limit counts decoded bytes, so a small gzip bomb is stopped like a huge
 // plain body. over reports a body larger than limit; body is then cut to it.
+// Any positive limit is safe, math.MaxInt64 included.
 func readBody(resp *http.Response, limit int64) (body []byte, over bool, err error) {
 	src := &endReader{r: resp.Body}
 	r, identity, err := decoder(resp, src)
@@ -27,7 +29,7 @@ func readBody(resp *http.Response, limit int64) (body []byte, over bool, err err
 		if identity && resp.Request != nil && resp.Request.Method != http.MethodHead {
 			hint = resp.ContentLength
 		}
-		body, err = readAtMost(r, limit+1, hint)
+		body, err = readAtMost(r, plusOne(limit), hint)
 	}
 	switch {
 	case int64(len(body)) > limit:
@@ -100,15 +102,30 @@ func decodeError(err error) bool {
 		errors.Is(err, zlib.ErrDictionary) || errors.As(err, &corrupt)
 }
 
+// maxPrealloc bounds the buffer sized from Content-Length up front: the
+// header is the server's claim, and a huge body_limit must not let a claim
+// of terabytes allocate them before a byte arrives. Past it, the buffer
+// grows with what is actually read. It fits the default limit's read.
+const maxPrealloc = defaultBodyLimit + 1
+
+// plusOne is n+1, saturating at math.MaxInt64 rather than wrapping negative.
+func plusOne(n int64) int64 {
+	if n == math.MaxInt64 {
+		return n
+	}
+	return n + 1
+}
+
 // readAtMost reads up to n bytes from r. hint, when ≥ 0, is the expected
-// size: the buffer is sized once for it, else it grows by doubling, so a
-// body's memory is bounded by n whatever the server claims or sends.
+// size: the buffer is sized once for it (up to maxPrealloc), else it grows
+// by doubling, so a body's memory is bounded by n whatever the server claims
+// or sends.
 func readAtMost(r io.Reader, n, hint int64) ([]byte, error) {
 	size := int64(512)
 	if hint >= 0 {
-		size = hint + 1 // room to see EOF without growing
+		size = plusOne(hint) // room to see EOF without growing
 	}
-	buf := make([]byte, 0, min(size, n))
+	buf := make([]byte, 0, min(size, n, maxPrealloc))
 	for int64(len(buf)) < n {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, int(min(int64(cap(buf)), n-int64(len(buf)))))
@@ -129,21 +146,17 @@ func readAtMost(r io.Reader, n, hint int64) ([]byte, error) {
 const excerptRunes = 120
 
 // excerpt shows body from byte offset from as one short line, secrets
-// redacted. Redaction runs before the cut, so a secret astride the cut
-// cannot leak half of itself.
+// redacted. Both ends of the excerpt are widened to whole secrets before the
+// body is cut, so a secret astride either cut is masked whole instead of
+// being cut first and then missed by redaction, leaking the rest of it.
 func excerpt(body []byte, from int, secrets []string) string {
 	if len(body) == 0 {
 		return "(empty)"
 	}
-	for from > 0 && from < len(body) && !utf8.RuneStart(body[from]) {
-		from++
-	}
-	longest := 0
-	for _, s := range secrets {
-		longest = max(longest, len(s))
-	}
-	end := min(len(body), from+excerptRunes*utf8.UTFMax+3*longest) // 3×: escaped forms
-	s := Redact(strings.ToValidUTF8(string(body[from:end]), "\uFFFD"), secrets)
+	from = runeStart(body, from, +1)
+	end := runeStart(body, from+excerptRunes*utf8.UTFMax, -1)
+	from, end, spans := secretsAround(body, from, end, secretForms(secrets))
+	s := strings.ToValidUTF8(mask(body, spans, from, end), "\uFFFD")
 	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r)
 	}), " ")
@@ -158,6 +171,38 @@ func excerpt(body []byte, from int, secrets []string) string {
 		s += "…"
 	}
 	return s
+}
+
+// runeStart moves i, clamped to body, in direction step until it starts a
+// rune, so that a cut never splits one.
+func runeStart(body []byte, i, step int) int {
+	i = min(max(i, 0), len(body))
+	for i > 0 && i < len(body) && !utf8.RuneStart(body[i]) {
+		i += step
+	}
+	return i
+}
+
+// secretsAround finds the secrets near body[from:end] and widens from and
+// end so that none crosses them. It searches only a window reaching the
+// longest form past each end: any secret touching the excerpt lies wholly
+// in it, and a multi-megabyte body is not scanned to show 120 runes.
+func secretsAround(body []byte, from, end int, forms []string) (int, int, []secretSpan) {
+	if len(forms) == 0 {
+		return from, end, nil
+	}
+	reach := longestForm(forms)
+	lo, hi := max(0, from-reach), min(len(body), end+reach)
+	spans := secretSpans(body[lo:hi], lo, forms)
+	for _, s := range spans {
+		if s.start < from && from < s.end {
+			from = s.start
+		}
+		if s.start < end && end < s.end {
+			end = s.end
+		}
+	}
+	return from, end, spans
 }
 
 // fmtBytes shows a size the way a config states it: "1 MiB", "512 KiB".

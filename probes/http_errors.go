@@ -21,9 +21,9 @@ type failure struct {
 
 // requestFailure explains an error from Client.Do.
 func (p *httpProbe) requestFailure(ctx context.Context, err error) *failure {
-	var limit *redirectLimitError
-	if errors.As(err, &limit) {
-		return &failure{ReasonStatus, limit.Error()}
+	var redirect *redirectError
+	if errors.As(err, &redirect) {
+		return &failure{ReasonStatus, redirect.Error()}
 	}
 	return p.classify(ctx, err)
 }
@@ -49,6 +49,11 @@ func (p *httpProbe) classify(ctx context.Context, err error) *failure {
 	case tlsFailed || isTLSError(err):
 		return &failure{ReasonTLS, describe(err, stage)}
 	case decodeError(err):
+		// Filed as assertion, not connect, though a dial happened (hence
+		// before that case): the connection delivered the response and it
+		// is the content that is wrong, like a body failing body_contains.
+		// A truncated stream counts only when the server ended the body
+		// cleanly (see readBody); a dropped connection stays connect.
 		return &failure{ReasonAssertion, "body does not decode: " + err.Error()}
 	case dialed || isConnError(err):
 		// Once a connection was attempted, anything left is the server's

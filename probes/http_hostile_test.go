@@ -93,6 +93,10 @@ func TestProbeHTTPConnectionFailures(t *testing.T) {
 		{"reset", srv.URL + "/?reset=1", ReasonConnect, "connection ", 0},
 		{"closed before response", srv.URL + "/?close=1", ReasonConnect, "connection closed by server waiting for response headers", 0},
 		{"closed mid-body", srv.URL + "/?short=1", ReasonConnect, "connection closed by server while reading body", 200},
+		// The claim once sized the buffer as Content-Length+1, which wrapped
+		// negative and panicked.
+		{"claims a MaxInt64 body", srv.URL + "/?claim=9223372036854775807", ReasonConnect, "connection closed by server while reading body", 200},
+		{"claims a terabyte body", srv.URL + "/?claim=1099511627776", ReasonConnect, "connection closed by server while reading body", 200},
 		{"dns failure", "http://tenant.forewarn.invalid/health", ReasonDNS, "dns lookup tenant.forewarn.invalid", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,6 +121,14 @@ func TestProbeHTTPTLS(t *testing.T) {
 	selfSigned.StartTLS()
 	t.Cleanup(selfSigned.Close)
 	trustCA := func(s *HTTPSpec) { s.TLS.CAPEM = ca.pem }
+	roots, err := CertPool(ca.pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherRoots, err := CertPool(newCA(t).pem)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name     string
 		url      string
@@ -126,6 +138,10 @@ func TestProbeHTTPTLS(t *testing.T) {
 		expiry   bool
 	}{
 		{"trusted via CAPEM", good.URL, trustCA, ReasonNone, "", true},
+		{"trusted via Roots", good.URL, func(s *HTTPSpec) { s.TLS.Roots = roots }, ReasonNone, "", true},
+		{"Roots used over CAPEM", good.URL, func(s *HTTPSpec) {
+			s.TLS.Roots, s.TLS.CAPEM = otherRoots, ca.pem
+		}, ReasonTLS, "certificate signed by unknown authority", true},
 		{"self-signed", selfSigned.URL, nil, ReasonTLS, "certificate signed by unknown authority", true},
 		{"unknown CA", good.URL, nil, ReasonTLS, "certificate signed by unknown authority", true},
 		{"expired", expired.URL, trustCA, ReasonTLS, "certificate has expired", true},
@@ -158,6 +174,16 @@ func TestProbeHTTPTLS(t *testing.T) {
 				t.Errorf("TLS phase %s", r.Phases.TLS)
 			}
 		})
+	}
+}
+
+func TestCertPool(t *testing.T) {
+	if _, err := CertPool(newCA(t).pem); err != nil {
+		t.Errorf("CertPool of a CA: %v", err)
+	}
+	_, err := CertPool([]byte("nope"))
+	if err == nil || err.Error() != "tls ca: no PEM certificate found" {
+		t.Errorf("CertPool of garbage: %v", err)
 	}
 }
 

@@ -41,16 +41,23 @@ import (
 //	size=N              stream N bytes with Content-Length N, never held in memory
 //	bomb=N              a gzip body that decodes to N zero bytes
 //	redirect=N|loop     redirect N more times to itself, or forever
+//	location=U          respond 302 with Location U, as given (after any
+//	                    redirect=N hops)
 //	reset=1             reset the connection (RST) instead of responding
 //	close=1             close the connection instead of responding
 //	short=1             promise 100 bytes, send 5, close the connection
+//	claim=N             like short, promising N bytes
 type hostile struct{}
 
 func (hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	switch {
-	case q.Has("reset"), q.Has("close"), q.Has("short"):
-		hangUp(w, q.Has("reset"), q.Has("short"))
+	case q.Has("reset"), q.Has("close"), q.Has("short"), q.Has("claim"):
+		claim := q.Get("claim")
+		if q.Has("short") {
+			claim = "100"
+		}
+		hangUp(w, q.Has("reset"), claim)
 		return
 	case q.Has("sleep"):
 		d, _ := time.ParseDuration(q.Get("sleep"))
@@ -61,6 +68,9 @@ func (hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case q.Has("redirect"):
 		redirect(w, r)
+		return
+	case q.Has("location"):
+		redirectTo(w, q.Get("location"))
 		return
 	case q.Has("trickle"):
 		trickle(w, r)
@@ -84,13 +94,15 @@ func (hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-func hangUp(w http.ResponseWriter, reset, short bool) {
+// hangUp closes the connection, after promising claim bytes and sending 5
+// when claim is set.
+func hangUp(w http.ResponseWriter, reset bool, claim string) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(err)
 	}
-	if short {
-		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+	if claim != "" {
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: "+claim+"\r\n\r\nshort")
 	}
 	if reset {
 		conn.(*net.TCPConn).SetLinger(0) // close sends RST, not FIN
@@ -101,6 +113,10 @@ func hangUp(w http.ResponseWriter, reset, short bool) {
 func redirect(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if n, err := strconv.Atoi(q.Get("redirect")); err == nil {
+		if n == 0 && q.Has("location") {
+			redirectTo(w, q.Get("location"))
+			return
+		}
 		if n == 0 {
 			w.Write([]byte("landed"))
 			return
@@ -108,6 +124,12 @@ func redirect(w http.ResponseWriter, r *http.Request) {
 		q.Set("redirect", strconv.Itoa(n-1))
 	}
 	http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusFound)
+}
+
+// redirectTo sends loc as it is, where http.Redirect would clean it up.
+func redirectTo(w http.ResponseWriter, loc string) {
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusFound)
 }
 
 func trickle(w http.ResponseWriter, r *http.Request) {

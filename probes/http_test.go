@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"regexp"
@@ -119,12 +120,23 @@ func TestProbeHTTPRedirects(t *testing.T) {
 		status    int
 		redirects int
 	}{
-		{"followed", query("redirect", "3"), follow(0), ReasonNone, "", 200, 3},
+		{"followed", query("redirect", "3"), follow(10), ReasonNone, "", 200, 3},
 		{"up to the limit", query("redirect", "2"), follow(2), ReasonNone, "", 200, 2},
 		{"over the limit", query("redirect", "3"), follow(2), ReasonStatus, "stopped after 2 redirects (redirect loop?)", 302, 2},
-		{"loop", query("redirect", "loop"), follow(0), ReasonStatus, "GET " + srv.URL + "/?redirect=loop: stopped after 10 redirects (redirect loop?)", 302, 10},
+		{"loop", query("redirect", "loop"), follow(10), ReasonStatus, "GET " + srv.URL + "/?redirect=loop: stopped after 10 redirects (redirect loop?)", 302, 10},
 		{"not followed", query("redirect", "1"), nil, ReasonStatus, "status 302 (Location: /?redirect=0), want 2xx", 302, 0},
 		{"3xx expected", query("redirect", "1"), func(s *HTTPSpec) { s.Expect.Status = []int{302} }, ReasonNone, "", 302, 0},
+		{"max_redirects 0 judges the 3xx", query("redirect", "1"), follow(0), ReasonStatus, "status 302 (Location: /?redirect=0), want 2xx", 302, 0},
+		{"max_redirects 0 accepts an expected 3xx", query("redirect", "1"), func(s *HTTPSpec) {
+			follow(0)(s)
+			s.Expect.Status = []int{302}
+		}, ReasonNone, "", 302, 0},
+		{"redirect to ftp is a status failure", query("location", "ftp://127.0.0.1/file"), follow(10), ReasonStatus,
+			`status 302: redirect to unsupported scheme "ftp" (Location: ftp://127.0.0.1/file)`, 302, 0},
+		{"redirect to javascript: is a status failure", query("location", "javascript:alert(1)"), follow(10), ReasonStatus,
+			`redirect to unsupported scheme "javascript"`, 302, 0},
+		{"unsupported scheme after a followed redirect", query("redirect", "1", "location", "ftp://127.0.0.1/"), follow(10), ReasonStatus,
+			`unsupported scheme "ftp"`, 302, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := []func(*HTTPSpec){}
@@ -198,6 +210,90 @@ func TestProbeHTTPBodyLimit(t *testing.T) {
 	expect(t, r, ReasonStatus, "status 503") // the status is the news, not the size
 }
 
+// TestProbeHTTPBodyLimitMaxInt64 pins that any positive limit is safe:
+// limit+1 once wrapped negative and the preallocation panicked.
+func TestProbeHTTPBodyLimitMaxInt64(t *testing.T) {
+	srv := newServer(t, hostile{})
+	r := ProbeHTTP(context.Background(), target(srv.URL+query("body", "small"), func(s *HTTPSpec) {
+		s.BodyLimit = math.MaxInt64
+		s.Expect.BodyContains = []string{"small"}
+	}))
+	expect(t, r, ReasonNone, "")
+	if r.BodyBytes != 5 {
+		t.Errorf("body bytes %d, want 5", r.BodyBytes)
+	}
+}
+
+func TestHTTPRequestMethodOrGet(t *testing.T) {
+	for method, want := range map[string]string{"": "GET", "POST": "POST", "HEAD": "HEAD"} {
+		if got := (HTTPRequest{Method: method}).MethodOrGet(); got != want {
+			t.Errorf("MethodOrGet() with Method %q = %q, want %q", method, got, want)
+		}
+	}
+}
+
+// TestProbeHTTPSecretAstrideExcerptCut places a secret across each cut of a
+// body excerpt. Cutting before redacting once let the part of the secret
+// inside the excerpt through: "…Token0123456789abcdef".
+func TestProbeHTTPSecretAstrideExcerptCut(t *testing.T) {
+	const secret = "Tok3n<0123456789abcdef>"
+	jsonForm := `Tok3n\u003c0123456789abcdef\u003e`
+	bodies := map[string]string{
+		// body_not_contains shows from 40 bytes before the match: the
+		// secret starts 45 bytes before it, so the cut falls inside it.
+		"/start":      strings.Repeat("x", 100) + secret + strings.Repeat("y", 22) + "ERROR",
+		"/start-json": strings.Repeat("x", 100) + `{"t":"` + jsonForm + `"}` + strings.Repeat("y", 20) + "ERROR",
+		// A status failure shows 120 runes from the start: the secret
+		// crosses rune 120, or the raw window behind it, or both.
+		"/end-runes":  strings.Repeat("a", 110) + secret + strings.Repeat("b", 50),
+		"/end-window": strings.Repeat(" ", 470) + `{"t":"` + jsonForm + `"}`,
+	}
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/end") {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		io.WriteString(w, bodies[r.URL.Path])
+	}))
+	notContains := func(s *HTTPSpec) { s.Expect.BodyNotContains = []string{"ERROR"} }
+	for _, tc := range []struct {
+		path     string
+		spec     func(*HTTPSpec)
+		reason   Reason
+		fragment string
+	}{
+		{"/start", notContains, ReasonAssertion, `body contains "ERROR"; body: …<secret>yyy`},
+		{"/start-json", notContains, ReasonAssertion, `body contains "ERROR"; body: …<secret>"}yyy`},
+		{"/end-runes", nil, ReasonStatus, "status 500, want 2xx; body: aaa"},
+		{"/end-window", nil, ReasonStatus, `status 500, want 2xx; body: {"t":"<secret>…`},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			opts := []func(*HTTPSpec){}
+			if tc.spec != nil {
+				opts = append(opts, tc.spec)
+			}
+			tgt := target(srv.URL+tc.path, opts...)
+			tgt.Secrets = []string{secret}
+			r := ProbeHTTP(context.Background(), tgt)
+			expect(t, r, tc.reason, tc.fragment)
+			for _, form := range []string{secret, jsonForm} {
+				if frag := leakedPart(r.Message, form); frag != "" {
+					t.Errorf("%q of the secret leaked in %q", frag, r.Message)
+				}
+			}
+		})
+	}
+}
+
+// leakedPart returns a run of 5 or more bytes of secret found in msg.
+func leakedPart(msg, secret string) string {
+	for i := 0; i+5 <= len(secret); i++ {
+		if strings.Contains(msg, secret[i:i+5]) {
+			return secret[i : i+5]
+		}
+	}
+	return ""
+}
+
 func TestProbeHTTPSecretsRedacted(t *testing.T) {
 	srv := newServer(t, hostile{})
 	const secret = "s3cr3t-t0ken"
@@ -213,6 +309,26 @@ func TestProbeHTTPSecretsRedacted(t *testing.T) {
 	r = ProbeHTTP(context.Background(), tgt)
 	if strings.Contains(r.Message, "hunter2") {
 		t.Errorf("URL password shown in %q", r.Message)
+	}
+}
+
+func TestExcerptWidensToWholeSecrets(t *testing.T) {
+	secret := "Token0123456789abcdef"
+	body := []byte(strings.Repeat("x", 100) + secret + strings.Repeat("y", 300))
+	for from := 95; from <= 125; from++ { // every cut across the secret
+		got := excerpt(body, from, []string{secret})
+		if frag := leakedPart(got, secret); frag != "" {
+			t.Fatalf("from %d: %q leaked in %q", from, frag, got)
+		}
+	}
+	if got := excerpt(body, 110, []string{secret}); !strings.HasPrefix(got, "…<secret>yyy") {
+		t.Errorf("excerpt from inside the secret: %q, want it to start at the mask", got)
+	}
+	tail := []byte(strings.Repeat("z", 470) + secret)
+	for _, secrets := range [][]string{{secret}, {secret, "Token0123", "456789abcdef"}} {
+		if got := excerpt(tail, 0, secrets); leakedPart(got, secret) != "" {
+			t.Errorf("secret across the end window leaked: %q", got)
+		}
 	}
 }
 

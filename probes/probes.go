@@ -37,7 +37,7 @@ const (
 	ReasonInternal   Reason = "internal"
 )
 
-// Reasons lists every failure reason, so metrics can pre-create their series.
+// Reasons lists every failure reason, so metrics and docs can list every reason.
 var Reasons = []Reason{
 	ReasonDNS, ReasonConnect, ReasonTLS, ReasonTimeout, ReasonStatus,
 	ReasonAssertion, ReasonExtraction, ReasonBodyLimit, ReasonInternal,
@@ -60,7 +60,8 @@ type Target struct {
 	// found in an error message or printed output is replaced by "<secret>".
 	Secrets []string
 
-	HTTP *HTTPSpec // set when Kind == KindHTTP
+	HTTP  *HTTPSpec  // set when Kind == KindHTTP
+	Login *LoginSpec // set when Kind == KindLogin
 }
 
 // Key identifies the target in the plan: "tenant/check".
@@ -88,6 +89,12 @@ type Result struct {
 	// earliest NotAfter of the peer certificate chain.
 	TLS        bool
 	CertExpiry time.Time
+
+	// Login checks: every configured step in order, and how many passed
+	// before the first failure. For a login check StatusCode is that of the
+	// failed step, or of the last step run; Phases sum over the steps.
+	Steps          []StepResult
+	StepsCompleted int
 }
 
 // Phases splits an HTTP request's time the way blackbox_exporter does. With
@@ -119,6 +126,10 @@ func Run(ctx context.Context, t Target) Result {
 	case KindHTTP:
 		if t.HTTP != nil {
 			return ProbeHTTP(ctx, t)
+		}
+	case KindLogin:
+		if t.Login != nil {
+			return ProbeLogin(ctx, t)
 		}
 	}
 	return Result{

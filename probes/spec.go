@@ -1,6 +1,8 @@
 package probes
 
 import (
+	"crypto/x509"
+	"net/http"
 	"regexp"
 	"time"
 )
@@ -11,8 +13,11 @@ type HTTPSpec struct {
 	Request HTTPRequest
 	Expect  HTTPExpect
 
-	// FollowRedirects follows up to MaxRedirects redirects; when false the
-	// first response is judged as it is (a 302 then fails the default 2xx).
+	// FollowRedirects follows up to MaxRedirects redirects, taken as
+	// written: 0 follows none, like FollowRedirects false. Config load
+	// fills in the default (10); a hand-built spec gets no default. When
+	// not following, the first response is judged as it is (a 302 then
+	// fails the default 2xx). Only http and https redirects are followed.
 	FollowRedirects bool
 	MaxRedirects    int
 	// BodyLimit bounds the decoded body read, in bytes (default 1 MiB).
@@ -23,10 +28,19 @@ type HTTPSpec struct {
 
 // HTTPRequest is the request to send.
 type HTTPRequest struct {
-	Method  string // default GET
+	Method  string // empty: GET, see MethodOrGet
 	URL     string
 	Headers map[string]string
 	Body    string
+}
+
+// MethodOrGet is the method sent: Method, or GET when it is empty. Anything
+// that shows or sends the request uses it, so all agree on the default.
+func (r HTTPRequest) MethodOrGet() string {
+	if r.Method == "" {
+		return http.MethodGet
+	}
+	return r.Method
 }
 
 // TLSConfig tunes certificate verification for checks of private or test
@@ -36,6 +50,11 @@ type TLSConfig struct {
 	CAFile             string // PEM bundle trusted instead of the system roots
 	CAPEM              []byte // the contents of CAFile, read at config load
 	InsecureSkipVerify bool   // still reports the certificate's expiry
+
+	// Roots is parsed from CAPEM at config load (see CertPool); used when
+	// set. When only CAPEM is set, as in hand-built targets, the probe
+	// parses it once and caches the pool by content.
+	Roots *x509.CertPool
 }
 
 // HTTPExpect lists the assertions. An empty HTTPExpect still requires a 2xx.
