@@ -7,6 +7,10 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
+# The demo's synthetic users sign in with this password; checks.yaml reads it
+# as ${FOREWARN_DEMO_PASSWORD}. Set your own to keep it out of shell history.
+export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
+
 .PHONY: help build run test vet fmt-check ci bench bench-go bench-fleet clean
 
 help: ## list the targets

@@ -17,12 +17,18 @@ const Version = "2025.6.1-demo"
 // middleware chain.
 type tenantApp struct {
 	Tenant
-	fault atomic.Pointer[activeFault]
-	leaf  leafCache
+	base     string // "/t/{id}": the path prefix of its routes and cookies
+	creds    credentials
+	sessions sessionStore
+	fault    atomic.Pointer[activeFault]
+	leaf     leafCache
 }
 
-func newTenantApp(t Tenant) *tenantApp {
-	return &tenantApp{Tenant: t, leaf: leafCache{name: ServerName(t.ID)}}
+// newTenantApp builds tenant t whose synthetic user and OAuth2 client sign
+// in with password.
+func newTenantApp(t Tenant, password string) *tenantApp {
+	return &tenantApp{Tenant: t, base: "/t/" + t.ID, creds: newCredentials(t.ID, password),
+		leaf: leafCache{name: ServerName(t.ID)}}
 }
 
 // tenantHandler serves one request for a tenant the server has already
@@ -43,6 +49,15 @@ var tenantRoutes = []struct {
 	{"GET", "/health", (*tenantApp).health},
 	{"GET", "/api/status", (*tenantApp).status},
 	{"GET", "/api/items", (*tenantApp).items},
+	// Sign-in, three ways (signin.go, oauth.go), and who is signed in.
+	{"GET", "/login", (*tenantApp).loginPage},
+	{"POST", "/login", signInEndpoint(false, (*tenantApp).submitLogin)},
+	{"GET", "/home", (*tenantApp).home},
+	{"POST", "/logout", (*tenantApp).logout},
+	{"POST", "/api/session", signInEndpoint(true, (*tenantApp).createSession)},
+	{"DELETE", "/api/session", (*tenantApp).deleteSession},
+	{"POST", "/oauth/token", signInEndpoint(true, (*tenantApp).oauthToken)},
+	{"GET", "/api/me", (*tenantApp).me},
 	{"", "/", (*tenantApp).notFound},
 }
 

@@ -21,6 +21,12 @@ const (
 	ModeWrongBody   Mode = "wrong_body"   // 200, but health says degraded and the API "down"
 	ModeExpiredTLS  Mode = "expired_tls"  // the SNI certificate expired yesterday
 	ModeExpiringTLS Mode = "expiring_tls" // the SNI certificate expires in 3 days
+
+	// Sign-in faults (see signin.go for the endpoints).
+	ModeWrongCredentials Mode = "wrong_credentials" // the synthetic user's password and the client secret are rejected
+	ModeTokenError       Mode = "token_error"       // POST /api/session and /oauth/token answer 500
+	ModeSessionExpiry    Mode = "session_expiry"    // sign-in succeeds, but every session is born expired
+	ModeSlowSignIn       Mode = "slow_signin"       // sign-in POSTs wait Delay (default 5s) first
 )
 
 // Defaults and bounds of the fault parameters.
@@ -37,7 +43,7 @@ var ErrUnknownTenant = errors.New("unknown tenant")
 // {"mode":"slow","delay":"500ms"} or {"mode":"error","status":502}.
 type Fault struct {
 	Mode   Mode
-	Delay  time.Duration // slow only; default DefaultSlowDelay
+	Delay  time.Duration // slow and slow_signin only; default DefaultSlowDelay
 	Status int           // error only; 400–599, default DefaultErrorStatus
 }
 
@@ -51,8 +57,18 @@ type modeSpec struct {
 	// certValidity, when set, gives the validity window of the certificate
 	// presented for the tenant's SNI while the fault is active.
 	certValidity func(now time.Time) (notBefore, notAfter time.Time)
-	usesDelay    bool
-	usesStatus   bool
+	// signIn changes how the sign-in endpoints behave.
+	signIn     signInFault
+	usesDelay  bool
+	usesStatus bool
+}
+
+// signInFault is what a mode does to sign-in; the sign-in handlers read it.
+type signInFault struct {
+	rejectCredentials bool // passwords and client secrets no longer match
+	tokenError        bool // token endpoints answer 500
+	expireSessions    bool // sessions are issued already expired
+	slow              bool // sign-in endpoints wait Fault.Delay first
 }
 
 const day = 24 * time.Hour
@@ -68,10 +84,15 @@ var modes = map[Mode]modeSpec{
 	ModeExpiringTLS: {certValidity: func(now time.Time) (time.Time, time.Time) {
 		return now.Add(-87 * day), now.Add(3 * day)
 	}},
+	ModeWrongCredentials: {signIn: signInFault{rejectCredentials: true}},
+	ModeTokenError:       {signIn: signInFault{tokenError: true}},
+	ModeSessionExpiry:    {signIn: signInFault{expireSessions: true}},
+	ModeSlowSignIn:       {signIn: signInFault{slow: true}, usesDelay: true},
 }
 
 // modeNames lists the modes for error messages, in a stable order.
-const modeNames = "down, slow, error, wrong_body, expired_tls or expiring_tls"
+const modeNames = "down, slow, error, wrong_body, expired_tls, expiring_tls, " +
+	"wrong_credentials, token_error, session_expiry or slow_signin"
 
 // normalize validates f against its mode and fills in defaults.
 func (f Fault) normalize() (Fault, modeSpec, error) {
@@ -83,7 +104,7 @@ func (f Fault) normalize() (Fault, modeSpec, error) {
 	case f.Delay < 0 || f.Delay > maxDelay:
 		return f, spec, fmt.Errorf("delay %s out of range (0 to %s)", f.Delay, maxDelay)
 	case f.Delay != 0 && !spec.usesDelay:
-		return f, spec, fmt.Errorf("delay applies only to mode %q, not %q", ModeSlow, f.Mode)
+		return f, spec, fmt.Errorf("delay applies only to modes %q and %q, not %q", ModeSlow, ModeSlowSignIn, f.Mode)
 	case f.Status != 0 && !spec.usesStatus:
 		return f, spec, fmt.Errorf("status applies only to mode %q, not %q", ModeError, f.Mode)
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):

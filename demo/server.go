@@ -25,7 +25,11 @@ type Options struct {
 	Tenants   int    // number of tenants, 1 to MaxTenants (default 20)
 	Listen    string // HTTP address: tenants and the admin API (default 127.0.0.1:8081)
 	TLSListen string // HTTPS address: tenants by SNI (default 127.0.0.1:8443)
-	Logger    *slog.Logger
+	// Password is every tenant's synthetic-user password and OAuth2 client
+	// secret (forewarn demo reads it from PasswordEnv). Empty means
+	// DefaultPassword, which is public: New logs a warning.
+	Password string
+	Logger   *slog.Logger
 }
 
 // Server is the simulated SaaS. Create it with New, then either Start it or
@@ -67,6 +71,11 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Password == "" {
+		o.Password = DefaultPassword
+		o.Logger.Warn("demo sign-in uses the public default password; set "+PasswordEnv+" to choose one",
+			"default", DefaultPassword)
+	}
 	s := &Server{
 		opts:    o,
 		log:     o.Logger,
@@ -76,7 +85,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.order = make([]*tenantApp, len(s.list))
 	for i, t := range s.list {
-		s.order[i] = newTenantApp(t)
+		s.order[i] = newTenantApp(t, o.Password)
 		s.tenants[t.ID] = s.order[i]
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

@@ -25,6 +25,11 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// The demo and checks.yaml share the synthetic users' password, as
+	// `make run` sets it.
+	if os.Getenv("FOREWARN_DEMO_PASSWORD") == "" {
+		os.Setenv("FOREWARN_DEMO_PASSWORD", "e2e-password")
+	}
 	dir, err := os.MkdirTemp("", "forewarn-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

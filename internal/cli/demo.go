@@ -24,13 +24,14 @@ type demoServeCmd struct {
 	Tenants   int    `help:"Number of tenants (1 to 10000)." default:"20"`
 	Listen    string `help:"HTTP listener: tenants at /t/{id}/, fault admin API at /admin/." default:"127.0.0.1:8081"`
 	TLSListen string `help:"TLS listener; certificates by SNI {id}.demo.forewarn.test, signed by demo/ca.pem." default:"127.0.0.1:8443"`
+	Password  string `help:"Password of every tenant's synthetic user (synthetic@{id}.example) and its OAuth2 client secret (forewarn-{id})." env:"FOREWARN_DEMO_PASSWORD"`
 }
 
 func (c demoServeCmd) Run(e *env) error {
 	if c.Tenants < 1 || c.Tenants > demo.MaxTenants {
 		return usage(e, "--tenants %d: want 1 to %d", c.Tenants, demo.MaxTenants)
 	}
-	srv, err := demo.New(demo.Options{Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Logger: e.log})
+	srv, err := demo.New(demo.Options{Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Password: c.Password, Logger: e.log})
 	if err != nil {
 		return err
 	}
@@ -59,8 +60,8 @@ func (a demoAdmin) base() string {
 type demoFaultCmd struct {
 	demoAdmin
 	Tenant string        `arg:"" help:"Tenant id."`
-	Mode   string        `arg:"" help:"down, slow, error, wrong_body, expired_tls or expiring_tls." enum:"down,slow,error,wrong_body,expired_tls,expiring_tls"`
-	Delay  time.Duration `help:"With slow: how long each response waits (default 5s)."`
+	Mode   string        `arg:"" help:"down, slow, error, wrong_body, expired_tls, expiring_tls, wrong_credentials, token_error, session_expiry or slow_signin." enum:"down,slow,error,wrong_body,expired_tls,expiring_tls,wrong_credentials,token_error,session_expiry,slow_signin"`
+	Delay  time.Duration `help:"With slow or slow_signin: how long each response waits (default 5s)."`
 	Status int           `help:"With error: the status to answer (default 503)."`
 }
 
@@ -100,7 +101,7 @@ func (c demoFaultsCmd) Run(e *env) error {
 
 type demoChecksCmd struct {
 	Tenants  int           `help:"Number of tenants." default:"20"`
-	Checks   []string      `help:"Checks to write: health, api, tls." default:"health,api,tls"`
+	Checks   []string      `help:"Checks to write: health, api, tls, sign-in, api-token, oauth (the last three need FOREWARN_DEMO_PASSWORD where the file is used)." default:"health,api,tls"`
 	Interval time.Duration `help:"Default check interval." default:"30s"`
 	URL      string        `help:"The demo's HTTP base URL." default:"http://127.0.0.1:8081"`
 	TLSURL   string        `name:"tls-url" help:"The demo's TLS base URL." default:"https://127.0.0.1:8443"`
@@ -112,8 +113,9 @@ func (c demoChecksCmd) Run(e *env) error {
 		return usage(e, "--tenants %d: want 1 to %d", c.Tenants, demo.MaxTenants)
 	}
 	for _, name := range c.Checks {
-		if !slices.Contains([]string{demo.CheckHealth, demo.CheckAPI, demo.CheckTLS}, name) {
-			return usage(e, "--checks: unknown check %q (want health, api, tls)", name)
+		known := []string{demo.CheckHealth, demo.CheckAPI, demo.CheckTLS, demo.CheckSignIn, demo.CheckAPIToken, demo.CheckOAuth}
+		if !slices.Contains(known, name) {
+			return usage(e, "--checks: unknown check %q (want %s)", name, strings.Join(known, ", "))
 		}
 	}
 	ca := c.CAFile

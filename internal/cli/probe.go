@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/forewarn/forewarn/config"
@@ -85,6 +86,10 @@ func printResult(e *env, t probes.Target, r probes.Result) {
 		state = "FAIL (" + string(r.Reason) + ")"
 	}
 	fmt.Fprintf(e.stdout, "%s/%s  %s  %s  in %s\n", r.Tenant, r.Check, r.Kind, state, ms(r.Duration))
+	if len(r.Steps) > 0 {
+		printSteps(e, r)
+		return
+	}
 	if t.HTTP != nil {
 		fmt.Fprintf(e.stdout, "  request   %s %s\n", t.HTTP.Request.MethodOrGet(), shownURL(t))
 	}
@@ -101,6 +106,50 @@ func printResult(e *env, t probes.Target, r probes.Result) {
 	if r.Message != "" {
 		fmt.Fprintf(e.stdout, "  error     %s\n", r.Message)
 	}
+}
+
+// printSteps shows a login run step by step: what each got and extracted.
+// Messages and extracted secrets arrive redacted from the prober.
+func printSteps(e *env, r probes.Result) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for i, st := range r.Steps {
+		state := "OK"
+		switch {
+		case !st.Ran:
+			fmt.Fprintf(tw, "  %d\t%s\tskipped\t\t\t(an earlier step failed)\n", i+1, st.Name)
+			continue
+		case !st.Success:
+			state = "FAIL (" + string(st.Reason) + ")"
+		}
+		var got []string
+		for _, x := range st.Extracted {
+			got = append(got, x.Var+"="+abbrev(x.Value, 24))
+		}
+		extracted := ""
+		if len(got) > 0 {
+			extracted = "extracted " + strings.Join(got, " ")
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, st.Name, state, status(st.StatusCode), ms(st.Duration), extracted)
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "  %d of %d steps passed\n", r.StepsCompleted, len(r.Steps))
+	if r.Message != "" {
+		fmt.Fprintf(e.stdout, "  error     %s\n", r.Message)
+	}
+}
+
+func status(code int) string {
+	if code == 0 {
+		return "-"
+	}
+	return fmt.Sprint(code)
+}
+
+func abbrev(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 func ms(d time.Duration) string {
@@ -123,6 +172,9 @@ func jsonResult(r probes.Result) any {
 	if r.TLS {
 		out["cert_expiry"] = r.CertExpiry.UTC()
 	}
+	if len(r.Steps) > 0 {
+		out["steps"], out["steps_completed"] = jsonSteps(r.Steps), r.StepsCompleted
+	}
 	return out
 }
 
@@ -134,4 +186,24 @@ func shownURL(t probes.Target) string {
 		raw = u.Redacted()
 	}
 	return probes.Redact(raw, t.Secrets)
+}
+
+func jsonSteps(steps []probes.StepResult) []map[string]any {
+	out := make([]map[string]any, len(steps))
+	for i, st := range steps {
+		m := map[string]any{"name": st.Name, "ran": st.Ran, "success": st.Success,
+			"status_code": st.StatusCode, "duration_seconds": st.Duration.Seconds()}
+		if st.Ran && !st.Success {
+			m["reason"], m["message"] = st.Reason, st.Message
+		}
+		if len(st.Extracted) > 0 {
+			x := map[string]string{}
+			for _, e := range st.Extracted {
+				x[e.Var] = e.Value
+			}
+			m["extracted"] = x
+		}
+		out[i] = m
+	}
+	return out
 }
