@@ -28,7 +28,8 @@ type kindSpec interface {
 }
 
 var kinds = map[probes.Kind]kindDef{
-	probes.KindHTTP: {keys: httpKeys, decode: decodeHTTP},
+	probes.KindHTTP:  {keys: httpKeys, decode: decodeHTTP},
+	probes.KindLogin: {keys: loginKeys, decode: decodeLogin},
 }
 
 func knownKinds() string {

@@ -98,6 +98,10 @@ func TestErrorCounts(t *testing.T) {
 		"bad-sizes":            6,
 		"bad-var-name":         3,
 		"unknown-select-label": 1,
+		"login-secret-leak":    5,
+		"login-unknown-key":    6,
+		"login-regex-group":    7,
+		"login-missing-var":    1,
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadWith("testdata/"+name+".yaml", testOptions())

@@ -82,6 +82,7 @@ type expansion struct {
 	d      *decoder
 	src    secretSource
 	ca     map[string]caFile // by path, shared by all targets
+	check  *checkDef
 	tenant string
 	data   tmplData
 	failed bool
@@ -100,7 +101,11 @@ func (x *expansion) exec(t *tmpl) string {
 }
 
 // run is exec that also tells whether there is a value to validate.
-func (x *expansion) run(t *tmpl) (string, bool) {
+func (x *expansion) run(t *tmpl) (string, bool) { return x.runWith(t, x.data) }
+
+// runWith is run with other data: a login step's request templates see
+// probes.TemplateData, which adds .Extracted.
+func (x *expansion) runWith(t *tmpl, data any) (string, bool) {
 	switch {
 	case t == nil:
 		return "", false
@@ -111,7 +116,7 @@ func (x *expansion) run(t *tmpl) (string, bool) {
 		return t.text, true
 	}
 	var b strings.Builder
-	if err := t.t.Execute(&b, x.data); err != nil {
+	if err := t.t.Execute(&b, data); err != nil {
 		x.errorf(t, "%s", templateMsg(err, t.at.field))
 		return "", false
 	}
@@ -158,7 +163,7 @@ func (f *file) plan(d *decoder, baseDir string, o Options) *Config {
 				continue
 			}
 			check.Tenants = append(check.Tenants, t.ID)
-			x := &expansion{d: d, src: secretSource{baseDir, o}, ca: ca, tenant: t.ID}
+			x := &expansion{d: d, src: secretSource{baseDir, o}, ca: ca, check: c, tenant: t.ID}
 			if target, ok := x.target(f, c, t, ov); ok {
 				cfg.Targets = append(cfg.Targets, target)
 			}

@@ -34,10 +34,17 @@ type jsonDef struct {
 }
 
 func (d *decoder) decodeExpect(n *yaml.Node, field string) *expectDef {
+	e, _ := d.decodeExpectWith(n, field, nil)
+	return e
+}
+
+// decodeExpectWith is decodeExpect for a kind that adds its own keys to
+// expect; it returns the mapping for the caller to read them from.
+func (d *decoder) decodeExpectWith(n *yaml.Node, field string, extra []string) (*expectDef, map[string]*yaml.Node) {
 	e := &expectDef{}
-	m := d.fields(n, field, "expect", expectKeys)
+	m := d.fields(n, field, "expect", append(slices.Clone(expectKeys), extra...))
 	if m == nil {
-		return e
+		return e, nil
 	}
 	e.status = d.statuses(m["status"], join(field, "status"))
 	e.contains = d.templates(m["body_contains"], join(field, "body_contains"))
@@ -57,7 +64,16 @@ func (d *decoder) decodeExpect(n *yaml.Node, field string) *expectDef {
 	if v, ok := d.duration(m["cert_valid_for"], join(field, "cert_valid_for")); ok {
 		e.certValidFor = &v
 	}
-	return e
+	return e, m
+}
+
+// templates lists e's templates, for checks of what they may refer to.
+func (e *expectDef) templates() []*tmpl {
+	ts := slices.Concat(e.contains, e.notContains)
+	for _, j := range e.json {
+		ts = append(ts, j.value)
+	}
+	return ts
 }
 
 // statuses reads one status code or a list of them.
@@ -92,18 +108,25 @@ func (d *decoder) regexps(n *yaml.Node, field string) []*regexp.Regexp {
 	}
 	out := []*regexp.Regexp{}
 	for i, item := range items {
-		s := d.scalar(item, name(i), "a regular expression")
-		if s == nil {
-			continue
+		if re := d.regexp(item, name(i)); re != nil {
+			out = append(out, re)
 		}
-		re, err := regexp.Compile(s.Value)
-		if err != nil {
-			d.errorf(s, name(i), "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
-			continue
-		}
-		out = append(out, re)
 	}
 	return out
+}
+
+// regexp compiles one regular expression; nil when absent or invalid.
+func (d *decoder) regexp(n *yaml.Node, field string) *regexp.Regexp {
+	s := d.scalar(n, field, "a regular expression")
+	if s == nil {
+		return nil
+	}
+	re, err := regexp.Compile(s.Value)
+	if err != nil {
+		d.errorf(s, field, "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		return nil
+	}
+	return re
 }
 
 func (d *decoder) jsonAssertion(n *yaml.Node, field string) (jsonDef, bool) {

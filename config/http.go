@@ -10,25 +10,32 @@ import (
 )
 
 var (
-	httpKeys    = []string{"request", "follow_redirects", "max_redirects", "body_limit", "tls", "expect"}
-	requestKeys = []string{"method", "url", "headers", "body"}
-	tlsKeys     = []string{"server_name", "ca_file", "insecure_skip_verify"}
+	httpKeys      = append([]string{"request", "expect"}, transportKeys...)
+	requestKeys   = []string{"method", "url", "headers", "body"}
+	transportKeys = []string{"follow_redirects", "max_redirects", "body_limit", "tls"}
+	tlsKeys       = []string{"server_name", "ca_file", "insecure_skip_verify"}
 )
 
 // httpCheck is an http check with its templates parsed.
 type httpCheck struct {
-	method, url, body  *tmpl
-	headers            [][2]*tmpl // name, value
+	method, url, body *tmpl
+	headers           [][2]*tmpl // name, value
+	transport         transportDef
+	expect            *expectDef
+}
+
+// transportDef is how a response is fetched: the same keys, defaults and
+// checks for an http check and for each step of a login check.
+type transportDef struct {
 	followRedirects    bool
 	maxRedirects       int
 	bodyLimit          int64
 	serverName, caFile *tmpl
 	insecureSkipVerify bool
-	expect             *expectDef
 }
 
 func decodeHTTP(d *decoder, n *yaml.Node, m map[string]*yaml.Node, field string) kindSpec {
-	h := &httpCheck{followRedirects: true, maxRedirects: d.defaults.MaxRedirects, bodyLimit: d.defaults.BodyLimit}
+	h := &httpCheck{}
 	rf := join(field, "request")
 	if d.required(n, m, field, "request") {
 		if r := d.fields(m["request"], rf, "request", requestKeys); r != nil && d.required(m["request"], r, rf, "url") {
@@ -42,18 +49,32 @@ func decodeHTTP(d *decoder, n *yaml.Node, m map[string]*yaml.Node, field string)
 			}
 		}
 	}
-	h.followRedirects = d.boolean(m["follow_redirects"], join(field, "follow_redirects"), true)
-	// 0 is kept as written: with follow_redirects it means "follow none".
-	h.maxRedirects = d.integer(m["max_redirects"], join(field, "max_redirects"), h.maxRedirects, 0)
-	h.bodyLimit = d.bodyLimit(m["body_limit"], join(field, "body_limit"), h.bodyLimit)
-	tf := join(field, "tls")
-	if t := d.fields(m["tls"], tf, "tls", tlsKeys); t != nil {
-		h.serverName = d.template(t["server_name"], join(tf, "server_name"))
-		h.caFile = d.template(t["ca_file"], join(tf, "ca_file"))
-		h.insecureSkipVerify = d.boolean(t["insecure_skip_verify"], join(tf, "insecure_skip_verify"), false)
-	}
+	h.transport = d.decodeTransport(m, field)
 	h.expect = d.decodeExpect(m["expect"], join(field, "expect"))
 	return h
+}
+
+// decodeTransport reads transportKeys from m, the mapping that holds them.
+func (d *decoder) decodeTransport(m map[string]*yaml.Node, field string) transportDef {
+	tr := transportDef{
+		followRedirects: d.boolean(m["follow_redirects"], join(field, "follow_redirects"), true),
+		// 0 is kept as written: with follow_redirects it means "follow none".
+		maxRedirects: d.integer(m["max_redirects"], join(field, "max_redirects"), d.defaults.MaxRedirects, 0),
+		bodyLimit:    d.bodyLimit(m["body_limit"], join(field, "body_limit"), d.defaults.BodyLimit),
+	}
+	tf := join(field, "tls")
+	if t := d.fields(m["tls"], tf, "tls", tlsKeys); t != nil {
+		tr.serverName = d.template(t["server_name"], join(tf, "server_name"))
+		tr.caFile = d.template(t["ca_file"], join(tf, "ca_file"))
+		tr.insecureSkipVerify = d.boolean(t["insecure_skip_verify"], join(tf, "insecure_skip_verify"), false)
+	}
+	return tr
+}
+
+func (x *expansion) tls(tr transportDef) probes.TLSConfig {
+	c := probes.TLSConfig{ServerName: x.exec(tr.serverName), InsecureSkipVerify: tr.insecureSkipVerify}
+	c.CAFile, c.CAPEM, c.Roots = x.caFile(tr.caFile)
+	return c
 }
 
 func (h *httpCheck) overrideKeys() []string { return []string{"expect"} }
@@ -77,16 +98,12 @@ func (h *httpCheck) expand(x *expansion, t *probes.Target, ov any) {
 			Body:   x.exec(h.body),
 		},
 		Expect:          expect.expand(x),
-		FollowRedirects: h.followRedirects,
-		MaxRedirects:    h.maxRedirects,
-		BodyLimit:       h.bodyLimit,
-		TLS: probes.TLSConfig{
-			ServerName:         x.exec(h.serverName),
-			InsecureSkipVerify: h.insecureSkipVerify,
-		},
+		FollowRedirects: h.transport.followRedirects,
+		MaxRedirects:    h.transport.maxRedirects,
+		BodyLimit:       h.transport.bodyLimit,
+		TLS:             x.tls(h.transport),
 	}
 	spec.Request.Headers = x.headers(h.headers)
-	spec.TLS.CAFile, spec.TLS.CAPEM, spec.TLS.Roots = x.caFile(h.caFile)
 	t.HTTP = spec
 }
 
@@ -101,9 +118,14 @@ func (x *expansion) method(t *tmpl) string {
 
 func (x *expansion) url(t *tmpl) string {
 	s, ok := x.run(t)
-	if !ok {
-		return s
+	if ok {
+		x.checkURL(t, s)
 	}
+	return s
+}
+
+// checkURL reports s, the value of t, unless it is an absolute http(s) URL.
+func (x *expansion) checkURL(t *tmpl, s string) {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil:
@@ -111,7 +133,6 @@ func (x *expansion) url(t *tmpl) string {
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
 		x.errorf(t, "invalid URL %q: want an absolute http or https URL", s)
 	}
-	return s
 }
 
 func (x *expansion) headers(hs [][2]*tmpl) map[string]string {
