@@ -15,19 +15,19 @@ import (
 // judge checks a response in a fixed order: status first (a 503 is the news
 // even when its body is slow or huge), then the body read, then each
 // assertion as listed in HTTPExpect. The first failure wins.
-func (p *httpProbe) judge(ctx context.Context, rs *response) *failure {
-	if f := p.checkStatus(rs); f != nil {
+func (x *exchange) judge(ctx context.Context, rs *response) *failure {
+	if f := x.checkStatus(rs); f != nil {
 		return f
 	}
 	if rs.readErr != nil {
-		return p.classify(ctx, rs.readErr)
+		return x.classify(ctx, rs.readErr)
 	}
 	if rs.overLimit {
-		return &failure{ReasonBodyLimit, "body exceeds " + fmtBytes(p.bodyLimit()) + " limit"}
+		return &failure{ReasonBodyLimit, "body exceeds " + fmtBytes(x.limit()) + " limit"}
 	}
-	e := p.spec.Expect
+	e := x.expect
 	for _, check := range []func(HTTPExpect, *response) *failure{
-		p.checkBody, p.checkJSON, checkDuration, checkCert,
+		x.checkBody, x.checkJSON, checkDuration, checkCert, x.checkHeaders,
 	} {
 		if f := check(e, rs); f != nil {
 			return f
@@ -36,17 +36,17 @@ func (p *httpProbe) judge(ctx context.Context, rs *response) *failure {
 	return nil
 }
 
-func (p *httpProbe) checkStatus(rs *response) *failure {
-	want := p.spec.Expect.Status
+func (x *exchange) checkStatus(rs *response) *failure {
+	want := x.expect.Status
 	if len(want) == 0 && rs.status >= 200 && rs.status <= 299 || slices.Contains(want, rs.status) {
 		return nil
 	}
 	got := strconv.Itoa(rs.status)
 	if rs.location != "" {
-		got += " (Location: " + p.clip(rs.location) + ")"
+		got += " (Location: " + x.clip(rs.location) + ")"
 	}
 	return &failure{ReasonStatus, fmt.Sprintf("status %s, want %s; body: %s",
-		got, wantStatus(want), excerpt(rs.body, 0, p.t.Secrets))}
+		got, wantStatus(want), excerpt(rs.body, 0, x.secrets))}
 }
 
 func wantStatus(codes []int) string {
@@ -63,39 +63,39 @@ func wantStatus(codes []int) string {
 	return "one of " + strings.Join(s, ", ")
 }
 
-func (p *httpProbe) checkBody(e HTTPExpect, rs *response) *failure {
+func (x *exchange) checkBody(e HTTPExpect, rs *response) *failure {
 	for _, want := range e.BodyContains {
 		if !bytes.Contains(rs.body, []byte(want)) {
-			return p.assertion(rs, 0, "body does not contain %q", want)
+			return x.assertion(rs, 0, "body does not contain %q", want)
 		}
 	}
 	for _, unwanted := range e.BodyNotContains {
 		if i := bytes.Index(rs.body, []byte(unwanted)); i >= 0 {
-			return p.assertion(rs, max(0, i-40), "body contains %q", unwanted)
+			return x.assertion(rs, max(0, i-40), "body contains %q", unwanted)
 		}
 	}
 	for _, re := range e.BodyMatches {
 		if !re.Match(rs.body) {
-			return p.assertion(rs, 0, "body does not match /%s/", re)
+			return x.assertion(rs, 0, "body does not match /%s/", re)
 		}
 	}
 	return nil
 }
 
 // assertion is a failed assertion about the body, shown from byte from.
-func (p *httpProbe) assertion(rs *response, from int, format string, args ...any) *failure {
-	return &failure{ReasonAssertion, fmt.Sprintf(format, args...) + "; body: " + excerpt(rs.body, from, p.t.Secrets)}
+func (x *exchange) assertion(rs *response, from int, format string, args ...any) *failure {
+	return &failure{ReasonAssertion, fmt.Sprintf(format, args...) + "; body: " + excerpt(rs.body, from, x.secrets)}
 }
 
-func (p *httpProbe) checkJSON(e HTTPExpect, rs *response) *failure {
+func (x *exchange) checkJSON(e HTTPExpect, rs *response) *failure {
 	if len(e.JSON) == 0 {
 		return nil
 	}
 	if !gjson.ValidBytes(rs.body) {
-		return p.assertion(rs, 0, "body is not JSON")
+		return x.assertion(rs, 0, "body is not JSON")
 	}
 	for _, a := range e.JSON {
-		if f := p.checkJSONValue(a, gjson.GetBytes(rs.body, a.Path)); f != nil {
+		if f := x.checkJSONValue(a, gjson.GetBytes(rs.body, a.Path)); f != nil {
 			return f
 		}
 	}
@@ -104,14 +104,14 @@ func (p *httpProbe) checkJSON(e HTTPExpect, rs *response) *failure {
 
 // checkJSONValue judges one path. A missing value fails every op but
 // exists-false: a field that vanished is news even under not_equals.
-func (p *httpProbe) checkJSONValue(a JSONAssertion, v gjson.Result) *failure {
+func (x *exchange) checkJSONValue(a JSONAssertion, v gjson.Result) *failure {
 	fail := func(format string, args ...any) *failure {
 		return &failure{ReasonAssertion, fmt.Sprintf("json %q: ", a.Path) + fmt.Sprintf(format, args...)}
 	}
 	absent := a.Op == JSONExists && a.Value == "false"
 	switch {
 	case absent && v.Exists():
-		return fail("want absent, got %s", p.clip(v.Raw))
+		return fail("want absent, got %s", x.clip(v.Raw))
 	case absent:
 		return nil
 	case !v.Exists():
@@ -121,18 +121,18 @@ func (p *httpProbe) checkJSONValue(a JSONAssertion, v gjson.Result) *failure {
 	case JSONExists:
 	case JSONEquals:
 		if v.String() != a.Value {
-			return fail("want %q, got %s", a.Value, p.clip(v.Raw))
+			return fail("want %q, got %s", a.Value, x.clip(v.Raw))
 		}
 	case JSONNotEquals:
 		if v.String() == a.Value {
-			return fail("want not %q, got %s", a.Value, p.clip(v.Raw))
+			return fail("want not %q, got %s", a.Value, x.clip(v.Raw))
 		}
 	case JSONGt, JSONGe, JSONLt, JSONLe:
 		if v.Type != gjson.Number {
-			return fail("want a number %s %s, got %s", opSymbol[a.Op], fmtNumber(a.Number), p.clip(v.Raw))
+			return fail("want a number %s %s, got %s", opSymbol[a.Op], fmtNumber(a.Number), x.clip(v.Raw))
 		}
 		if !compare(a.Op, v.Float(), a.Number) {
-			return fail("want %s %s, got %s", opSymbol[a.Op], fmtNumber(a.Number), p.clip(v.Raw))
+			return fail("want %s %s, got %s", opSymbol[a.Op], fmtNumber(a.Number), x.clip(v.Raw))
 		}
 	default:
 		return &failure{ReasonInternal, fmt.Sprintf("json %q: unknown op %q", a.Path, a.Op)}
@@ -159,7 +159,7 @@ func compare(op JSONOp, got, want float64) bool {
 func fmtNumber(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // clip shortens a JSON value for a message, redacting before it cuts.
-func (p *httpProbe) clip(raw string) string { return excerpt([]byte(raw), 0, p.t.Secrets) }
+func (x *exchange) clip(raw string) string { return excerpt([]byte(raw), 0, x.secrets) }
 
 func checkDuration(e HTTPExpect, rs *response) *failure {
 	if e.MaxDuration > 0 && rs.elapsed > e.MaxDuration {
@@ -203,4 +203,19 @@ func fmtDays(d time.Duration) string {
 		return fmt.Sprintf("%dh", hours)
 	}
 	return d.Round(time.Second).String()
+}
+
+// checkHeaders requires each named header, with a value matching its
+// regexp. Of a repeated header (Set-Cookie) any value may match.
+func (x *exchange) checkHeaders(_ HTTPExpect, rs *response) *failure {
+	for _, m := range x.headers {
+		values := rs.header.Values(m.Name)
+		if len(values) == 0 {
+			return &failure{ReasonAssertion, fmt.Sprintf("no header %s, want /%s/", m.Name, m.Regexp)}
+		}
+		if !slices.ContainsFunc(values, m.Regexp.MatchString) {
+			return &failure{ReasonAssertion, fmt.Sprintf("header %s %q does not match /%s/", m.Name, x.clip(values[0]), m.Regexp)}
+		}
+	}
+	return nil
 }

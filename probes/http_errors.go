@@ -20,25 +20,25 @@ type failure struct {
 }
 
 // requestFailure explains an error from Client.Do.
-func (p *httpProbe) requestFailure(ctx context.Context, err error) *failure {
+func (x *exchange) requestFailure(ctx context.Context, err error) *failure {
 	var redirect *redirectError
 	if errors.As(err, &redirect) {
 		return &failure{ReasonStatus, redirect.Error()}
 	}
-	return p.classify(ctx, err)
+	return x.classify(ctx, err)
 }
 
 // classify files a transport or body error under one reason, in the order
 // a request can fail. The probe's own deadline wins over whatever error it
 // surfaced as (a dial, a TLS read, a body read), since that error is only
 // the symptom of the deadline.
-func (p *httpProbe) classify(ctx context.Context, err error) *failure {
-	stage, dialed, tlsFailed := p.trace.state()
+func (x *exchange) classify(ctx context.Context, err error) *failure {
+	stage, dialed, tlsFailed := x.trace.state()
 	var dnsErr *net.DNSError
 	var netErr net.Error
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
-		return &failure{ReasonTimeout, fmt.Sprintf("timed out after %s %s", p.budget, stage)}
+		return &failure{ReasonTimeout, fmt.Sprintf("timed out after %s %s", x.budget, stage)}
 	case ctx.Err() != nil:
 		// The caller gave up (shutdown, reload): not the tenant's fault.
 		return &failure{ReasonInternal, "probe canceled " + stage}

@@ -116,6 +116,14 @@ func (p Phases) Each(f func(phase string, d time.Duration)) {
 	f("transfer", p.Transfer)
 }
 
+// add sums two phase splits, as a login check sums its steps'.
+func (p Phases) add(q Phases) Phases {
+	return Phases{
+		Resolve: p.Resolve + q.Resolve, Connect: p.Connect + q.Connect, TLS: p.TLS + q.TLS,
+		Processing: p.Processing + q.Processing, Transfer: p.Transfer + q.Transfer,
+	}
+}
+
 // PhaseNames are the `phase` label values, in the order Each reports them.
 var PhaseNames = []string{"resolve", "connect", "tls", "processing", "transfer"}
 
