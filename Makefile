@@ -11,7 +11,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # as ${FOREWARN_DEMO_PASSWORD}. Set your own to keep it out of shell history.
 export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
 
-.PHONY: help build run test vet fmt-check ci bench bench-go bench-fleet clean
+.PHONY: help build run test vet fmt-check ci bench bench-go bench-fleet bench-fleet-login clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -37,13 +37,16 @@ fmt-check: ## fail if gofmt would change a file
 ci: ## what CI runs (.ci/run): install what the tests need, then make test
 	$(MAKE) test
 
-bench: bench-go bench-fleet ## micro-benchmarks, then the 10,000-tenant fleet benchmark (~4 min)
+bench: bench-go bench-fleet bench-fleet-login ## micro-benchmarks, then the 10,000-tenant fleet benchmarks (~8 min)
 
 bench-go: ## Go micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-fleet: build ## 10,000 tenants × 1 check every 60 s: lag, CPU, RSS, scrape (set BENCH_DURATION to shorten)
 	$(GO) run ./bench/fleet -bin $(BIN) -tenants $${BENCH_TENANTS:-10000} -duration $${BENCH_DURATION:-3m}
+
+bench-fleet-login: build ## 10,000 tenants × a 5-step sign-in every 60 s: CPU, RSS (set BENCH_DURATION to shorten)
+	$(GO) run ./bench/fleet -bin $(BIN) -checks sign-in -tenants $${BENCH_TENANTS:-10000} -duration $${BENCH_DURATION:-3m}
 
 clean: ## remove bin/
 	rm -rf bin

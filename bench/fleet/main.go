@@ -28,6 +28,7 @@ type options struct {
 	listen     string
 	demoListen string
 	tlsListen  string
+	checks     string
 }
 
 func main() {
@@ -39,9 +40,14 @@ func main() {
 	flag.StringVar(&o.listen, "listen", "127.0.0.1:18080", "monitor listener")
 	flag.StringVar(&o.demoListen, "demo-listen", "127.0.0.1:18081", "demo HTTP listener")
 	flag.StringVar(&o.tlsListen, "demo-tls-listen", "127.0.0.1:18443", "demo TLS listener")
+	flag.StringVar(&o.checks, "checks", "health", "the demo check each tenant gets: health, sign-in, api-token, oauth …")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The demo and the sign-in checks share the synthetic users' password.
+	if os.Getenv("FOREWARN_DEMO_PASSWORD") == "" {
+		os.Setenv("FOREWARN_DEMO_PASSWORD", "fleet-benchmark")
+	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "fleet:", err)
 		os.Exit(1)
@@ -73,7 +79,7 @@ func run(ctx context.Context, o options) error {
 	if err := waitReady(ctx, base+"/readyz", 60*time.Second); err != nil {
 		return err
 	}
-	fmt.Printf("monitor ready after %s with %d targets; measuring for %s\n", time.Since(began).Round(time.Millisecond), o.tenants, o.duration)
+	fmt.Printf("monitor ready after %s with %d targets (%s); measuring for %s\n", time.Since(began).Round(time.Millisecond), o.tenants, o.checks, o.duration)
 	rep, err := measure(ctx, o, mon.Process.Pid, demo.Process.Pid, base+"/metrics")
 	if err != nil {
 		return err
@@ -88,7 +94,7 @@ func writeChecks(o options, path string) error {
 		return err
 	}
 	defer f.Close()
-	cmd := exec.Command(o.bin, "demo", "checks", "--tenants", fmt.Sprint(o.tenants), "--checks", "health",
+	cmd := exec.Command(o.bin, "demo", "checks", "--tenants", fmt.Sprint(o.tenants), "--checks", o.checks,
 		"--interval", o.interval.String(), "--url", "http://"+o.demoListen, "--tls-url", "https://"+o.tlsListen)
 	cmd.Stdout, cmd.Stderr = f, os.Stderr
 	if err := cmd.Run(); err != nil {

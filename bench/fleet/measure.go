@@ -197,7 +197,7 @@ func (r *report) print(o options) {
 	}
 	sort.Slice(took, func(a, b int) bool { return took[a] < took[b] })
 	last := r.scrapes[len(r.scrapes)-1]
-	fmt.Printf("\nfleet benchmark: %d tenants × 1 http check every %s, measured %s\n", o.tenants, o.interval, o.duration)
+	fmt.Printf("\nfleet benchmark: %d tenants × 1 %s check every %s, measured %s\n", o.tenants, o.checks, o.interval, o.duration)
 	fmt.Printf("  %-34s %10s   %s\n", "figure", "value", "goal")
 	row := func(name, value, goal string) { fmt.Printf("  %-34s %10s   %s\n", name, value, goal) }
 	row("probes in window", fmt.Sprintf("%.0f", r.lagCount), fmt.Sprintf("≈ %.0f", float64(o.tenants)*o.duration.Seconds()/o.interval.Seconds()))
