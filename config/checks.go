@@ -56,19 +56,13 @@ func (d *decoder) decodeChecks(n *yaml.Node) []*checkDef {
 	if !ok {
 		return nil
 	}
+	seen := uniqueNames{what: "check name"}
 	var checks []*checkDef
-	first := map[string]int{}
 	for i, item := range items {
 		c := d.decodeCheck(item, index("checks", i))
-		if c == nil {
-			continue
+		if c != nil && seen.first(d, c.Name, c.at) {
+			checks = append(checks, c)
 		}
-		if line, dup := first[c.Name]; dup && c.Name != "" {
-			d.add(c.at, "duplicate check name %q (first defined at line %d)", c.Name, line)
-			continue
-		}
-		first[c.Name] = c.at.line
-		checks = append(checks, c)
 	}
 	return checks
 }

@@ -53,18 +53,14 @@ func decodeLogin(d *decoder, n *yaml.Node, m map[string]*yaml.Node, field string
 		return l
 	}
 	items, _ := d.nonEmptyList(m["steps"], sf, "step")
-	names := map[string]int{}
+	names := uniqueNames{what: "step name"}
 	vars := map[string]string{} // var → step that extracts it
 	for i, item := range items {
 		s := d.decodeStep(item, index(sf, i))
 		if s == nil {
 			continue
 		}
-		if line, dup := names[s.name]; dup && s.name != "" {
-			d.add(s.at, "duplicate step name %q (first defined at line %d)", s.name, line)
-		} else {
-			names[s.name] = s.at.line
-		}
+		names.first(d, s.name, s.at)
 		for _, v := range s.vars {
 			if other, dup := vars[v.name]; dup {
 				d.add(v.at, "%s is already extracted by step %q: names of extracted values are unique within a check", v.name, other)

@@ -15,22 +15,35 @@ func (d *decoder) decodeTenants(n *yaml.Node, checks []*checkDef, src secretSour
 	for _, c := range checks {
 		byName[c.Name] = c
 	}
+	seen := uniqueNames{what: "tenant id"}
 	var tenants []*tenantDef
-	first := map[string]int{}
 	for i, item := range items {
-		field := index("tenants", i)
-		t := d.decodeTenant(item, field, byName, src)
-		if t == nil {
-			continue
+		t := d.decodeTenant(item, index("tenants", i), byName, src)
+		if t != nil && seen.first(d, t.ID, t.at) {
+			tenants = append(tenants, t)
 		}
-		if line, dup := first[t.ID]; dup && t.ID != "" {
-			d.add(t.at, "duplicate tenant id %q (first defined at line %d)", t.ID, line)
-			continue
-		}
-		first[t.ID] = t.at.line
-		tenants = append(tenants, t)
 	}
 	return tenants
+}
+
+// uniqueNames reports a name defined twice in a list, where it stands
+// again and where it was first defined.
+type uniqueNames struct {
+	what  string
+	lines map[string]int
+}
+
+// first reports whether name is new; a repeat is reported as an error.
+func (u *uniqueNames) first(d *decoder, name string, at loc) bool {
+	if u.lines == nil {
+		u.lines = map[string]int{}
+	}
+	if line, dup := u.lines[name]; dup && name != "" {
+		d.add(at, "duplicate %s %q (first defined at line %d)", u.what, name, line)
+		return false
+	}
+	u.lines[name] = at.line
+	return true
 }
 
 func (d *decoder) decodeTenant(n *yaml.Node, field string, checks map[string]*checkDef, src secretSource) *tenantDef {

@@ -298,17 +298,25 @@ func target(url string, opts ...func(*HTTPSpec)) Target {
 }
 
 // expect fails t unless r failed for reason with msg containing fragment,
-// or succeeded when reason is ReasonNone.
+// or succeeded when reason is ReasonNone; r must be acme's health check.
 func expect(t *testing.T, r Result, reason Reason, fragment string) {
 	t.Helper()
-	t.Logf("%s: %s", cmp.Or(r.Reason, "ok"), r.Message)
+	expectResult(t, r, KindHTTP, "health", reason, fragment)
+}
+
+// expectResult fails t unless r is the run of check (kind) for tenant acme
+// and failed for reason with a one-line message containing fragment, or
+// succeeded when reason is ReasonNone.
+func expectResult(t *testing.T, r Result, kind Kind, check string, reason Reason, fragment string) {
+	t.Helper()
+	t.Logf("%s: %s [%s]", cmp.Or(r.Reason, "ok"), r.Message, summary(r))
 	if r.Reason != reason || r.Success != (reason == ReasonNone) {
 		t.Fatalf("got success=%v reason %q (%s), want reason %q", r.Success, r.Reason, r.Message, reason)
 	}
 	if !strings.Contains(r.Message, fragment) {
 		t.Fatalf("message %q lacks %q", r.Message, fragment)
 	}
-	if r.Tenant != "acme" || r.Check != "health" || r.Kind != KindHTTP || r.Start.IsZero() || r.Duration <= 0 {
+	if r.Tenant != "acme" || r.Check != check || r.Kind != kind || r.Start.IsZero() || r.Duration <= 0 {
 		t.Fatalf("identity or timing not set: %+v", r)
 	}
 	if strings.ContainsAny(r.Message, "\n\r") {

@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,23 +11,10 @@ import (
 	"testing"
 )
 
-// expectLogin fails t unless r failed for reason with msg containing
-// fragment, or succeeded when reason is ReasonNone.
+// expectLogin is expect for acme's signin check.
 func expectLogin(t *testing.T, r Result, reason Reason, fragment string) {
 	t.Helper()
-	t.Logf("%s: %s [%s]", cmp.Or(r.Reason, "ok"), r.Message, summary(r))
-	if r.Reason != reason || r.Success != (reason == ReasonNone) {
-		t.Fatalf("got success=%v reason %q (%s), want reason %q", r.Success, r.Reason, r.Message, reason)
-	}
-	if !strings.Contains(r.Message, fragment) {
-		t.Fatalf("message %q lacks %q", r.Message, fragment)
-	}
-	if r.Tenant != "acme" || r.Check != "signin" || r.Kind != KindLogin || r.Start.IsZero() || r.Duration <= 0 {
-		t.Fatalf("identity or timing not set: %+v", r)
-	}
-	if strings.ContainsAny(r.Message, "\n\r") {
-		t.Fatalf("message is not one line: %q", r.Message)
-	}
+	expectResult(t, r, KindLogin, "signin", reason, fragment)
 }
 
 // summary shows each step as name=ok, name=REASON or name=skipped.

@@ -28,7 +28,7 @@ cat <<MSG
   health         http://127.0.0.1:8080/healthz  http://127.0.0.1:8080/readyz
 
   Break a tenant and watch probe_success{tenant="globex"} drop to 0:
-    bin/forewarn demo fault globex down        (modes: down slow error wrong_body expired_tls expiring_tls)
+    bin/forewarn demo fault globex down        (or: slow, error, wrong_body, expired_tls, wrong_credentials, session_expiry …)
     bin/forewarn demo clear globex
 
   First results arrive within one interval (30 s); Ctrl-C stops both.

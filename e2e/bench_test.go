@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn/config"
+	"github.com/forewarn/forewarn/demo"
+	"github.com/forewarn/forewarn/probes"
+)
+
+// A 4-step form sign-in (login page and CSRF token, form post and session
+// cookie, authenticated page, API call), as checks.yaml runs it.
+const signInCheck = `
+vars: {password: "${FOREWARN_DEMO_PASSWORD}"}
+tenants:
+  - {id: acme, url: "BASE/t/acme", vars: {username: synthetic@acme.example}}
+checks:
+  - name: sign-in
+    kind: login
+    steps:
+      - name: login-page
+        request: {url: "{{ .Tenant.URL }}/login"}
+        extract: {csrf: {form_input: csrf_token}}
+      - name: submit
+        request:
+          method: POST
+          url: "{{ .Tenant.URL }}/login"
+          form: {username: "{{ .Vars.username }}", password: "{{ .Vars.password }}", csrf_token: "{{ .Extracted.csrf }}"}
+        follow_redirects: false
+        expect: {status: [303]}
+        extract: {session: {cookie: session, secret: true}}
+      - name: home
+        request: {url: "{{ .Tenant.URL }}/home"}
+        expect: {body_contains: Welcome}
+      - name: me
+        request: {url: "{{ .Tenant.URL }}/api/me"}
+        expect: {json: [{path: user, equals: "{{ .Vars.username }}"}]}
+`
+
+// BenchmarkSignInAgainstDemo runs one 4-step sign-in per iteration against
+// the demo over plain HTTP (no TLS handshakes) and reports the CPU time of
+// the whole process per run — the prober's and the demo's together, so the
+// prober's own share is lower.
+func BenchmarkSignInAgainstDemo(b *testing.B) {
+	srv, err := demo.New(demo.Options{Tenants: 1, Password: os.Getenv(demo.PasswordEnv)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	cfg, err := config.Parse("bench.yaml", []byte(strings.ReplaceAll(signInCheck, "BASE", ts.URL)), ".", config.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := cfg.Targets[0]
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		if r := probes.Run(context.Background(), target); !r.Success {
+			b.Fatalf("sign-in failed: %s", r.Message)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/run")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
