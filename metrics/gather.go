@@ -50,8 +50,6 @@ const (
 // the encoder before that lock is released (see gatherTx).
 type series struct {
 	m dto.Metric
-	g dto.Gauge
-	c dto.Counter
 	v float64
 }
 
@@ -59,11 +57,9 @@ func newSeries(labels []*dto.LabelPair, counter bool) *series {
 	s := &series{}
 	s.m.Label = labels
 	if counter {
-		s.c.Value = &s.v
-		s.m.Counter = &s.c
+		s.m.Counter = &dto.Counter{Value: &s.v}
 	} else {
-		s.g.Value = &s.v
-		s.m.Gauge = &s.g
+		s.m.Gauge = &dto.Gauge{Value: &s.v}
 	}
 	return s
 }
@@ -132,7 +128,7 @@ func (t *targetState) gauge(family int, v float64) *dto.Metric {
 
 func (t *targetState) phase(i int) *dto.Metric {
 	if t.phaseSeries[i] == nil {
-		labels := pairs("check", t.check, "kind", t.kind, "phase", phaseNames[i], "tenant", t.tenant)
+		labels := t.labelsWith(phasePairs[i])
 		t.phaseSeries[i] = newSeries(labels, false)
 	}
 	t.phaseSeries[i].v = t.phases[i]

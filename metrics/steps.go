@@ -56,7 +56,7 @@ func (t *targetState) step(name string) *stepState {
 	if st := t.stepNamed(name); st != nil {
 		return st
 	}
-	st := &stepState{name: name, labels: pairs("check", t.check, "kind", t.kind, "step", name, "tenant", t.tenant)}
+	st := &stepState{name: name, labels: t.labelsWith(pairs("step", name)[0])}
 	t.steps = append(t.steps, st)
 	return st
 }
