@@ -76,25 +76,40 @@ func TestSignInAllTenantsThenFaultFailsOneAtTheRightStep(t *testing.T) {
 		step  string
 		why   string
 	}{
-		{demo.ModeWrongCredentials, "sign-in", "submit", "status"},
-		{demo.ModeWrongCredentials, "api-token", "session", "status"},
-		{demo.ModeWrongCredentials, "oauth", "token", "status"},
-		{demo.ModeSessionExpiry, "sign-in", "home", "status"},
-		{demo.ModeTokenError, "api-token", "session", "status"},
+		{demo.ModeWrongCredentials, "sign-in", "submit", "status"},    // 401, want 303
+		{demo.ModeWrongCredentials, "api-token", "session", "status"}, // 401
+		{demo.ModeWrongCredentials, "oauth", "token", "status"},       // 401 invalid_client
+		{demo.ModeSessionExpiry, "sign-in", "home", "assertion"},      // sent back to the login page: no "Welcome"
+		{demo.ModeTokenError, "api-token", "session", "status"},       // 500
 	}
 	for _, c := range cases {
+		counter := fmt.Sprintf(`probe_failures_total{check=%q,kind="login",reason=%q,tenant="umbrella"}`, c.check, c.why)
+		_, body := get(t, mon+"/metrics")
+		before := metricValue(body, counter)
 		fault(t, demoURL, "umbrella", demo.Fault{Mode: c.mode})
-		eventually(t, 10*time.Second, fmt.Sprintf("%s fails umbrella %s at %s", c.mode, c.check, c.step), func() (bool, string) {
+		eventually(t, 10*time.Second, fmt.Sprintf("%s fails umbrella's %s at %s with %s", c.mode, c.check, c.step, c.why), func() (bool, string) {
 			_, body := get(t, mon+"/metrics")
 			failed := metricValue(body, fmt.Sprintf(`probe_step_success{check=%q,kind="login",step=%q,tenant="umbrella"}`, c.check, c.step))
-			counted := metricValue(body, fmt.Sprintf(`probe_failures_total{check=%q,kind="login",reason=%q,tenant="umbrella"}`, c.check, c.why))
-			others := metricValue(body, fmt.Sprintf(`probe_success{check=%q,kind="login",tenant="acme"}`, c.check))
-			return failed == "0" && counted != "" && others == "1",
-				fmt.Sprintf("step success %q, failures{reason=%s} %q, acme %q", failed, c.why, counted, others)
+			after := metricValue(body, counter)
+			others := failingOthers(body, c.check, "umbrella")
+			return failed == "0" && after != "" && after != before && len(others) == 0,
+				fmt.Sprintf("step success %q, %s %q → %q, other tenants failing %v", failed, counter, before, after, others)
 		})
 		clearFault(t, demoURL, "umbrella")
 		eventually(t, 10*time.Second, "umbrella signs in again", allUp)
 	}
+}
+
+// failingOthers lists the tenants other than except whose check fails.
+func failingOthers(body, check, except string) []string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, fmt.Sprintf(`probe_success{check=%q,`, check)) &&
+			!strings.Contains(line, `tenant="`+except+`"`) && !strings.HasSuffix(line, " 1") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // The synthetic users' password never appears in what forewarn shows:

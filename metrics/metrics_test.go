@@ -308,3 +308,17 @@ func TestLoginStepSeries(t *testing.T) {
 		t.Error("probe_steps_completed exported for an http check")
 	}
 }
+
+// A step renamed by a reload stops being exported under its old name.
+func TestRemovedStepSeriesDisappear(t *testing.T) {
+	e := fullExporter(t)
+	e.ObserveResult(probes.Result{Tenant: "acme", Check: "sign-in", Kind: probes.KindLogin, Success: true, StepsCompleted: 2,
+		Steps: []probes.StepResult{{Name: "login-page", Ran: true, Success: true}, {Name: "post-form", Ran: true, Success: true}}})
+	body := scrape(t, e)
+	if strings.Contains(body, `step="submit"`) || strings.Contains(body, `step="sign-out"`) {
+		t.Errorf("series of steps no longer configured still exported:\n%s", grep(body, "probe_step_success"))
+	}
+	if !strings.Contains(body, `probe_step_success{check="sign-in",kind="login",step="post-form",tenant="acme"} 1`) {
+		t.Errorf("new step not exported:\n%s", grep(body, "probe_step_success"))
+	}
+}

@@ -41,24 +41,24 @@ var stepFamilies = [...]struct {
 }
 
 // observeSteps records a login result's steps. The caller holds s.mu.
+//
+// The target keeps exactly the steps of this result: a step renamed or
+// removed by a reload stops being exported.
 func (t *targetState) observeSteps(r probes.Result) {
 	t.login = true
 	t.stepsCompleted = float64(r.StepsCompleted)
+	steps := make([]*stepState, 0, len(r.Steps))
 	for _, sr := range r.Steps {
-		st := t.step(sr.Name)
+		st := t.stepNamed(sr.Name)
+		if st == nil {
+			st = &stepState{name: sr.Name, labels: t.labelsWith(pairs("step", sr.Name)[0])}
+		}
 		st.success = boolFloat(sr.Ran && sr.Success)
 		st.duration = sr.Duration.Seconds()
 		st.status = float64(sr.StatusCode)
+		steps = append(steps, st)
 	}
-}
-
-func (t *targetState) step(name string) *stepState {
-	if st := t.stepNamed(name); st != nil {
-		return st
-	}
-	st := &stepState{name: name, labels: t.labelsWith(pairs("step", name)[0])}
-	t.steps = append(t.steps, st)
-	return st
+	t.steps = steps
 }
 
 // gatherSteps appends the step families, sorted by (check, kind, step,

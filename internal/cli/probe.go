@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -123,7 +124,7 @@ func printSteps(e *env, r probes.Result) {
 		}
 		var got []string
 		for _, x := range st.Extracted {
-			got = append(got, x.Var+"="+abbrev(x.Value, 24))
+			got = append(got, x.Var+"="+shown(x.Value))
 		}
 		extracted := ""
 		if len(got) > 0 {
@@ -145,11 +146,17 @@ func status(code int) string {
 	return fmt.Sprint(code)
 }
 
-func abbrev(s string, n int) string {
-	if len(s) <= n {
-		return s
+// shown is an extracted value as it may be printed: masked values as they
+// are, others quoted (a server's value may hold tabs or terminal escapes)
+// and cut after 24 characters, on a character boundary.
+func shown(v string) string {
+	if v == probes.Redacted {
+		return v
 	}
-	return s[:n] + "…"
+	if r := []rune(v); len(r) > 24 {
+		return strconv.Quote(string(r[:24])) + "…"
+	}
+	return strconv.Quote(v)
 }
 
 func ms(d time.Duration) string {
