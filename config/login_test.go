@@ -199,6 +199,7 @@ func TestLoginExtractAndOAuth2(t *testing.T) {
 	wantCC := probes.OAuth2Grant{
 		Grant: probes.GrantClientCredentials, TokenURL: "http://127.0.0.1:8081/t/acme/oauth/token",
 		ClientID: "forewarn-acme", ClientSecret: "acme-tok-777", Scopes: []string{"read", "tenant:acme"}, Var: "access_token",
+		AuthStyle: "header",
 	}
 	if token.Request != nil || token.OAuth2 == nil || !reflect.DeepEqual(*token.OAuth2, wantCC) || !token.TLS.InsecureSkipVerify {
 		t.Errorf("token step = %+v, oauth2 %+v", token, token.OAuth2)

@@ -1,11 +1,20 @@
 package config
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/forewarn/forewarn/probes"
 	"gopkg.in/yaml.v3"
 )
 
-var oauth2Keys = []string{"grant", "token_url", "client_id", "client_secret", "scopes", "username", "password", "var"}
+var oauth2Keys = []string{"grant", "token_url", "client_id", "client_secret", "scopes", "username", "password", "var", "auth_style"}
+
+// The ways a client can send its credentials to the token endpoint (RFC
+// 6749 §2.3.1): header (HTTP Basic, which every server must accept) or
+// params (in the form body). Naming one sends one request; guessing would
+// send two to a server that wants the other.
+var authStyles = []string{"header", "params"}
 
 // oauth2Def is a token request step. Its fields are templates expanded per
 // tenant at load, like an http check's: a token request comes before the
@@ -15,6 +24,7 @@ type oauth2Def struct {
 	tokenURL, clientID, clientSecret, username *tmpl
 	password                                   *tmpl
 	scopes                                     []*tmpl
+	authStyle                                  string
 	v                                          varDef // where the token goes
 }
 
@@ -32,7 +42,11 @@ func (d *decoder) decodeOAuth2(n *yaml.Node, field string) *oauth2Def {
 		username:     d.template(m["username"], join(field, "username")),
 		password:     d.template(m["password"], join(field, "password")),
 		scopes:       d.templates(m["scopes"], join(field, "scopes")),
+		authStyle:    cmp.Or(d.str(m["auth_style"], join(field, "auth_style")), "header"),
 		v:            varDef{name: "access_token", at: at(n, field)},
+	}
+	if !slices.Contains(authStyles, o.authStyle) {
+		d.errorf(m["auth_style"], join(field, "auth_style"), "unknown auth_style %q (want header or params)", o.authStyle)
 	}
 	switch o.grant {
 	case probes.GrantClientCredentials:
@@ -72,6 +86,7 @@ func (o *oauth2Def) expand(x *expansion) *probes.OAuth2Grant {
 		Username:     x.exec(o.username),
 		Password:     x.exec(o.password),
 		Scopes:       x.execAll(o.scopes),
+		AuthStyle:    o.authStyle,
 		Var:          o.v.name,
 	}
 }

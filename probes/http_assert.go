@@ -120,11 +120,11 @@ func (x *exchange) checkJSONValue(a JSONAssertion, v gjson.Result) *failure {
 	switch a.Op {
 	case JSONExists:
 	case JSONEquals:
-		if v.String() != a.Value {
+		if jsonText(v) != a.Value {
 			return fail("want %q, got %s", a.Value, x.clip(v.Raw))
 		}
 	case JSONNotEquals:
-		if v.String() == a.Value {
+		if jsonText(v) == a.Value {
 			return fail("want not %q, got %s", a.Value, x.clip(v.Raw))
 		}
 	case JSONGt, JSONGe, JSONLt, JSONLe:
@@ -138,6 +138,16 @@ func (x *exchange) checkJSONValue(a JSONAssertion, v gjson.Result) *failure {
 		return &failure{ReasonInternal, fmt.Sprintf("json %q: unknown op %q", a.Path, a.Op)}
 	}
 	return nil
+}
+
+// jsonText is a JSON value as a string, the same for an assertion and an
+// extractor: a string is its text, anything else its JSON as the body
+// wrote it (1.50, true, null, {"a":1}), not gjson's reformatting of it.
+func jsonText(v gjson.Result) string {
+	if v.Type == gjson.String {
+		return v.Str
+	}
+	return v.Raw
 }
 
 var opSymbol = map[JSONOp]string{JSONGt: ">", JSONGe: ">=", JSONLt: "<", JSONLe: "<="}

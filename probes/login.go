@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"slices"
 	"time"
 
@@ -28,6 +29,7 @@ func probeLogin(ctx context.Context, t Target, resolver *net.Resolver) Result {
 	if run.spec == nil || len(run.spec.Steps) == 0 {
 		return run.internal("login check without steps")
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, cmp.Or(t.Timeout, defaultTimeout))
 	defer cancel()
 	run.budget = budgetOf(ctx, run.start)
@@ -42,15 +44,49 @@ func probeLogin(ctx context.Context, t Target, resolver *net.Resolver) Result {
 	for i := range run.spec.Steps {
 		step := &run.spec.Steps[i]
 		run.steps[i].Name = step.Name
-		if failed >= 0 && !step.AlwaysRun {
+		if failed < 0 {
+			run.steps[i], _ = run.runStep(ctx, step, run.transports[i], run.budget)
+			if !run.steps[i].Success {
+				failed = i
+			}
 			continue
 		}
-		run.steps[i] = run.runStep(ctx, step, run.transports[i])
-		if !run.steps[i].Success && failed < 0 {
-			failed = i
+		if step.AlwaysRun {
+			run.steps[i] = run.cleanup(parent, ctx, step, run.transports[i])
 		}
 	}
 	return run.result(failed)
+}
+
+// cleanupTimeout bounds an always_run step that runs after a failure when
+// it has no timeout of its own: a sign-out is one short request.
+const cleanupTimeout = 5 * time.Second
+
+// cleanup runs an always_run step after a failure. The failure may have
+// been the run's timeout, and a sign-out that then failed at once would
+// leave the session open on the tenant's server; so the step gets a
+// deadline of its own, off the run's, while the caller's cancellation
+// (shutdown, reload) still stops it. A step needing a value no step set
+// (the sign-in failed before extracting the token it would revoke) has
+// nothing to clean up and is skipped.
+func (run *loginRun) cleanup(parent, runCtx context.Context, step *Step, transport *http.Transport) StepResult {
+	timeout := step.Timeout
+	if timeout <= 0 {
+		timeout = min(cmp.Or(run.t.Timeout, defaultTimeout), cleanupTimeout)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(runCtx), timeout)
+	defer cancel()
+	stop := context.AfterFunc(parent, cancel)
+	defer stop()
+	if parent.Err() != nil {
+		cancel() // AfterFunc would cancel too, but on another goroutine, maybe after the request began
+	}
+	sr, unset := run.runStep(ctx, step, transport, timeout)
+	if unset != "" {
+		return StepResult{Name: step.Name,
+			Message: fmt.Sprintf("skipped: needs .Extracted.%s, which no earlier step set", unset)}
+	}
+	return sr
 }
 
 // loginRun is one run of a login check. Its steps run one after another on
@@ -65,8 +101,10 @@ type loginRun struct {
 	transports []*http.Transport // by step; steps with equal TLS share one
 
 	extracted map[string]string // values set so far, raw
-	escaped   map[string]string // extracted, query-escaped for URL templates; nil when stale
+	slots     *urlSlots         // extracted as URL placeholders; nil when stale
 	secrets   []string          // t.Secrets, credentials and secret values extracted so far
+	lastURL   *url.URL          // the last step's final request URL, for relative Locations
+	unset     string            // the .Extracted value the last template stopped at
 
 	steps []StepResult
 	// Over all steps run, for the Result.
@@ -133,19 +171,22 @@ func (run *loginRun) close() {
 
 // stepOutcome is what one step's request or token exchange found.
 type stepOutcome struct {
-	rs   *response
-	f    *failure
-	line string      // "POST https://…/login", for the message
-	set  []Extracted // values the step extracted, as shown
+	rs    *response
+	f     *failure
+	line  string      // "POST https://…/login", for the message
+	set   []Extracted // values the step extracted, as shown
+	unset string      // the .Extracted value a template needed and no step set
 }
 
-// runStep runs one step within its own timeout, if it has one.
-func (run *loginRun) runStep(ctx context.Context, step *Step, transport *http.Transport) StepResult {
+// runStep runs one step within its own timeout, if it has one. budget is
+// the time ctx allows, for timeout messages. unset names the .Extracted
+// value whose absence failed the step, if that is why it failed.
+func (run *loginRun) runStep(ctx context.Context, step *Step, transport *http.Transport, budget time.Duration) (sr StepResult, unset string) {
 	start := time.Now()
 	x := &exchange{
 		expect: step.Expect, headers: step.HeaderMatches, follow: step.FollowRedirects,
 		maxRedirects: step.MaxRedirects, bodyLimit: step.BodyLimit, secrets: run.secrets,
-		start: start, budget: run.budget, trace: &phaseTracer{},
+		start: start, budget: budget, trace: &phaseTracer{},
 	}
 	if step.Timeout > 0 {
 		runDeadline, bounded := ctx.Deadline()
@@ -169,7 +210,10 @@ func (run *loginRun) runStep(ctx context.Context, step *Step, transport *http.Tr
 		o = stepOutcome{rs: &response{}, f: &failure{ReasonInternal, "step has neither a request nor an oauth2 grant"}}
 	}
 	run.note(o.rs, x)
-	sr := StepResult{
+	if o.rs.url != nil {
+		run.lastURL = o.rs.url
+	}
+	sr = StepResult{
 		Name: step.Name, Ran: true, Success: o.f == nil, StatusCode: o.rs.status,
 		Duration: time.Since(start), Phases: x.trace.phases(), Extracted: o.set,
 	}
@@ -179,18 +223,32 @@ func (run *loginRun) runStep(ctx context.Context, step *Step, transport *http.Tr
 			sr.Message = o.line + ": " + o.f.msg
 		}
 	}
-	return sr
+	return sr, o.unset
 }
 
 // request sends a step's templated request, judges the response and, if
 // it passes, extracts the step's values from it.
+//
+// The step's secret values are looked for before the response is judged:
+// a failed step never reaches its extractors, yet its message may quote
+// the very session cookie (a Set-Cookie header match, a body excerpt) it
+// would have extracted as secret.
 func (run *loginRun) request(ctx context.Context, step *Step, x *exchange) stepOutcome {
+	run.unset = ""
 	req, line, f := run.newRequest(ctx, step.Request)
 	if f != nil {
-		return stepOutcome{rs: &response{}, f: f, line: line}
+		o := stepOutcome{rs: &response{}, f: f, line: line}
+		if f.reason == ReasonExtraction {
+			o.unset = run.unset
+		}
+		return o
 	}
 	o := stepOutcome{line: line}
-	o.rs, o.f = x.do(run.client, req)
+	o.rs, o.f = x.send(run.client, req.WithContext(x.traced(ctx)))
+	if o.f == nil {
+		run.learnSecrets(step.Extract, o.rs, x)
+		o.f = x.judge(ctx, o.rs)
+	}
 	if o.f == nil {
 		o.set, o.f = run.extract(step.Extract, o.rs, x)
 	}
@@ -215,14 +273,18 @@ func (run *loginRun) set(name, value string, secret bool) Extracted {
 		run.extracted = make(map[string]string)
 	}
 	run.extracted[name] = value
-	run.escaped = nil
+	run.slots = nil
 	if !secret {
 		return Extracted{Var: name, Value: value}
 	}
-	if value != "" {
+	run.addSecret(value)
+	return Extracted{Var: name, Value: Redacted}
+}
+
+func (run *loginRun) addSecret(value string) {
+	if value != "" && !slices.Contains(run.secrets, value) {
 		run.secrets = append(run.secrets, value)
 	}
-	return Extracted{Var: name, Value: Redacted}
 }
 
 // result sums the steps into the Result handed on. Messages and shown

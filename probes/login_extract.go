@@ -24,6 +24,7 @@ func (run *loginRun) extract(extractors []Extractor, rs *response, x *exchange) 
 		}
 		if found {
 			set = append(set, run.set(e.Var, v, e.Secret))
+			x.secrets = run.secrets // a later extractor's excerpt may show this one
 			continue
 		}
 		if e.Required {
@@ -31,6 +32,23 @@ func (run *loginRun) extract(extractors []Extractor, rs *response, x *exchange) 
 		}
 	}
 	return set, nil
+}
+
+// learnSecrets adds the values the step's secret extractors find to the
+// secrets masked in its messages, before the response is judged. Nothing
+// is set and nothing fails here: extract does that once the response
+// passes.
+func (run *loginRun) learnSecrets(extractors []Extractor, rs *response, x *exchange) {
+	for i := range extractors {
+		e := &extractors[i]
+		if !e.Secret {
+			continue
+		}
+		if v, found, err := run.find(e, rs); err == nil && found {
+			run.addSecret(v)
+		}
+	}
+	x.secrets = run.secrets
 }
 
 // find looks for e's value in the step's final response.
@@ -92,10 +110,8 @@ func jsonValue(body []byte, path string) (string, bool) {
 	switch {
 	case !v.Exists() || v.Type == gjson.Null:
 		return "", false
-	case v.Type == gjson.String:
-		return v.Str, true
 	}
-	return v.Raw, true
+	return jsonText(v), true
 }
 
 // regexGroup is the group an extractor takes: Group, where 0 means the

@@ -18,9 +18,11 @@ import (
 // client, so the run's timeouts, TLS, tracing and cookies apply, with the
 // access token kept, as a secret, for later steps.
 //
-// The client authenticates as the oauth2 package auto-detects: HTTP Basic
-// first and, if that fails, client_id and client_secret in the form, so a
-// failed request is sent twice. The package reads at most 1 MiB of the
+// The client authenticates as g.AuthStyle says, never by the oauth2
+// package's auto-detection: that tries HTTP Basic, then the form, and
+// remembers which worked only in its Config, which lives for one run here;
+// every run would send two requests, and a wrong secret twice. The
+// package reads at most 1 MiB of the
 // response; the step's body_limit does not apply. Of the step's Expect
 // only max_duration and cert_valid_for apply, and its extractors and
 // header matches do not: the package keeps the response to itself.
@@ -52,20 +54,37 @@ func (run *loginRun) token(ctx context.Context, g *OAuth2Grant, x *exchange, rou
 }
 
 func fetchToken(ctx context.Context, g *OAuth2Grant) (*oauth2.Token, error) {
+	style, err := authStyle(g.AuthStyle)
+	if err != nil {
+		return nil, err
+	}
 	switch g.Grant {
 	case GrantClientCredentials:
-		c := &clientcredentials.Config{ClientID: g.ClientID, ClientSecret: g.ClientSecret, TokenURL: g.TokenURL, Scopes: g.Scopes}
+		c := &clientcredentials.Config{ClientID: g.ClientID, ClientSecret: g.ClientSecret, TokenURL: g.TokenURL,
+			Scopes: g.Scopes, AuthStyle: style}
 		return c.Token(ctx)
 	case GrantPassword:
-		c := &oauth2.Config{ClientID: g.ClientID, ClientSecret: g.ClientSecret, Endpoint: oauth2.Endpoint{TokenURL: g.TokenURL}, Scopes: g.Scopes}
+		c := &oauth2.Config{ClientID: g.ClientID, ClientSecret: g.ClientSecret,
+			Endpoint: oauth2.Endpoint{TokenURL: g.TokenURL, AuthStyle: style}, Scopes: g.Scopes}
 		return c.PasswordCredentialsToken(ctx, g.Username, g.Password)
 	}
-	return nil, &grantError{g.Grant}
+	return nil, &grantError{fmt.Sprintf("unknown oauth2 grant %q", g.Grant)}
 }
 
-type grantError struct{ grant string }
+func authStyle(s string) (oauth2.AuthStyle, error) {
+	switch s {
+	case "", AuthStyleHeader:
+		return oauth2.AuthStyleInHeader, nil
+	case AuthStyleParams:
+		return oauth2.AuthStyleInParams, nil
+	}
+	return 0, &grantError{fmt.Sprintf("unknown oauth2 auth style %q", s)}
+}
 
-func (e *grantError) Error() string { return fmt.Sprintf("unknown oauth2 grant %q", e.grant) }
+// grantError is a grant the probe cannot send: config let it through.
+type grantError struct{ msg string }
+
+func (e *grantError) Error() string { return e.msg }
 
 // tokenFailure files a failed token request: a refusal by the token
 // endpoint (RFC 6749 §5.2) is a status failure naming its error code; a

@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 )
@@ -37,6 +40,9 @@ func (run *loginRun) newRequest(ctx context.Context, r *StepRequest) (req *http.
 	}
 	for _, h := range r.Headers {
 		v, f := run.execute(h.Value, data, "header "+h.Name)
+		if f == nil {
+			f = run.checkHeaderValue(h.Name, v)
+		}
 		if f != nil {
 			return nil, line, f
 		}
@@ -45,14 +51,20 @@ func (run *loginRun) newRequest(ctx context.Context, r *StepRequest) (req *http.
 	return req, line, nil
 }
 
-// url executes the URL template with .Extracted query-escaped, so that an
-// extracted "a&b" cannot add a parameter, and appends r.Query.
+// url executes the URL template and appends r.Query. .Extracted values
+// are escaped for where they land (see fillSlots), so that an extracted
+// "a&b" cannot add a parameter; .Vars are used as written.
 func (run *loginRun) url(r *StepRequest, data *TemplateData) (string, *failure) {
-	escaped := *data
-	escaped.Extracted = run.escapedExtracted()
-	raw, f := run.execute(r.URL, &escaped, "url")
-	if f != nil || len(r.Query) == 0 {
-		return raw, f
+	slots := run.urlSlots()
+	withSlots := *data
+	withSlots.Extracted = slots.byName
+	rendered, f := run.execute(r.URL, &withSlots, "url")
+	if f != nil {
+		return "", f
+	}
+	raw := slots.fill(rendered, run.lastURL)
+	if len(r.Query) == 0 {
+		return raw, nil
 	}
 	query, f := run.encodePairs(r.Query, data, "query")
 	if f != nil {
@@ -71,14 +83,110 @@ func (run *loginRun) url(r *StepRequest, data *TemplateData) (string, *failure) 
 	return base + query, nil
 }
 
-func (run *loginRun) escapedExtracted() map[string]string {
-	if run.escaped == nil && run.extracted != nil {
-		run.escaped = make(map[string]string, len(run.extracted))
-		for k, v := range run.extracted {
-			run.escaped[k] = url.QueryEscape(v)
+// urlSlots stands in for the extracted values while a URL template runs:
+// each value is a placeholder the rendered URL is then scanned for, since
+// only there is it known whether a value landed in the path or the query.
+type urlSlots struct {
+	byName map[string]string // name → placeholder, or "" for an empty value
+	values []string          // by placeholder index
+}
+
+// slotMark brackets a placeholder's index: a URL template has no use for
+// NUL, and the values themselves are put in only after the scan.
+const slotMark = "\x00"
+
+func (run *loginRun) urlSlots() *urlSlots {
+	if run.slots != nil {
+		return run.slots
+	}
+	s := &urlSlots{byName: make(map[string]string, len(run.extracted))}
+	for _, name := range slices.Sorted(maps.Keys(run.extracted)) {
+		v := run.extracted[name]
+		if v == "" {
+			s.byName[name] = "" // keeps {{ if .Extracted.x }} working; escapes to itself anywhere
+			continue
+		}
+		s.byName[name] = slotMark + strconv.Itoa(len(s.values)) + slotMark
+		s.values = append(s.values, v)
+	}
+	run.slots = s
+	return s
+}
+
+// fill puts the values in place of the placeholders in rendered: a value
+// that starts the URL as it is, as a reference resolved against base (the
+// previous step's final URL, so that a relative Location works), one in
+// the path path-escaped, and one in the query or fragment query-escaped.
+func (s *urlSlots) fill(rendered string, base *url.URL) string {
+	if !strings.Contains(rendered, slotMark) {
+		return rendered
+	}
+	var sb strings.Builder
+	startsWithValue, inQuery := false, false
+	for rest := rendered; rest != ""; {
+		before, after, found := strings.Cut(rest, slotMark)
+		sb.WriteString(before)
+		inQuery = inQuery || strings.ContainsAny(before, "?#")
+		if !found {
+			break
+		}
+		index, tail, closed := strings.Cut(after, slotMark)
+		i, err := strconv.Atoi(index)
+		if !closed || err != nil || i < 0 || i >= len(s.values) {
+			sb.WriteString(slotMark) // not ours: leave it for url.Parse to refuse
+			rest = after
+			continue
+		}
+		v := s.values[i]
+		switch {
+		case sb.Len() == 0:
+			startsWithValue = true
+			sb.WriteString(v)
+			inQuery = strings.ContainsAny(v, "?#")
+		case inQuery:
+			sb.WriteString(url.QueryEscape(v))
+		default:
+			sb.WriteString(url.PathEscape(v))
+		}
+		rest = tail
+	}
+	out := sb.String()
+	if !startsWithValue || base == nil {
+		return out
+	}
+	ref, err := url.Parse(out)
+	if err != nil {
+		return out // newProbeRequest says what is wrong with it
+	}
+	return base.ResolveReference(ref).String()
+}
+
+// checkHeaderValue refuses a header value the transport would refuse
+// later, as an internal error. When an extracted value brought the bad
+// bytes (a token with a line break), the tenant's response is at fault.
+func (run *loginRun) checkHeaderValue(name, v string) *failure {
+	if validHeaderValue(v) {
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(run.extracted)) {
+		if e := run.extracted[k]; e != "" && !validHeaderValue(e) && strings.Contains(v, e) {
+			return &failure{ReasonExtraction, fmt.Sprintf("extract %s: %s; not sent as a header", k, badHeaderBytes(e))}
 		}
 	}
-	return run.escaped
+	return &failure{ReasonInternal, fmt.Sprintf("header %s: %s", name, badHeaderBytes(v))}
+}
+
+// validHeaderValue is httpguts.ValidHeaderFieldValue, the check net/http
+// sends with: no control characters but tab (RFC 7230 §3.2).
+func validHeaderValue(v string) bool {
+	return !strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f })
+}
+
+func badHeaderBytes(v string) string {
+	if strings.ContainsAny(v, "\r\n") {
+		return "value has a line break"
+	}
+	return "value has a control character"
 }
 
 // encodePairs executes each value and encodes the pairs as url.Values
@@ -167,6 +275,7 @@ func (run *loginRun) execute(t *template.Template, data *TemplateData, what stri
 		return sb.String(), nil
 	}
 	if name, ok := missingExtracted(err, run.extracted); ok {
+		run.unset = name
 		return "", &failure{ReasonExtraction, fmt.Sprintf(
 			"%s: .Extracted.%s is not set (the step meant to extract it found nothing or did not run)", what, name)}
 	}

@@ -42,7 +42,10 @@ type TemplateTenant struct {
 type Step struct {
 	Name string // the `step` label: configured, never a URL
 	// AlwaysRun runs the step even after an earlier step failed (a
-	// sign-out). Its own failure still fails the check.
+	// sign-out). Its own failure still fails the check. After a failure it
+	// gets its own deadline (Timeout, else the check's capped at 5s), so a
+	// run that timed out still signs out; and it is skipped if it needs an
+	// .Extracted value no earlier step set.
 	AlwaysRun bool
 	// Timeout bounds this step; 0 means only the check's timeout, which
 	// covers all steps together.
@@ -63,10 +66,14 @@ type Step struct {
 
 // StepRequest is a request whose parts are templates over TemplateData.
 //
-// Values are escaped for where they go: in URL, .Extracted values are
-// query-escaped (configured .Vars are used as written: they may hold base
-// URLs; pipe one through urlquery to escape it); Query and Form entries are
-// URL-encoded; JSON leaves are JSON-encoded; headers and Raw are used as is.
+// Values are escaped for where they go. In URL, an .Extracted value is
+// path-escaped in the path and query-escaped in the query or fragment; one
+// that starts the URL is used as is, as a reference resolved against the
+// previous step's final URL (a Location header). Configured .Vars are used
+// as written: they may hold base URLs; pipe one through urlquery to escape
+// it. Query and Form entries are URL-encoded; JSON leaves are JSON-encoded;
+// headers and Raw are used as is, but a header value with a line break is
+// not sent.
 type StepRequest struct {
 	Method  string // default GET
 	URL     *template.Template
@@ -152,7 +159,17 @@ type OAuth2Grant struct {
 	Password     string // password grant
 	Scopes       []string
 	Var          string
+	// AuthStyle is how the client authenticates: "header" (HTTP Basic, the
+	// default every server must support, RFC 6749 §2.3.1) or "params"
+	// (client_id and client_secret in the form body). Empty means "header".
+	AuthStyle string
 }
+
+// OAuth2 client authentication styles.
+const (
+	AuthStyleHeader = "header"
+	AuthStyleParams = "params"
+)
 
 // OAuth2 grant types.
 const (

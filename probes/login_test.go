@@ -135,18 +135,23 @@ func TestLoginOAuth2(t *testing.T) {
 		reason   Reason
 		fragment string
 		status   int
-		attempts int // token requests: a failure is retried with the other client authentication
+		attempts int // token requests: exactly one, in either auth style
 	}{
 		{"client_credentials, Basic auth", grant(GrantClientCredentials, ""), "access_token", ReasonNone, "", 200, 1},
-		{"client_credentials, form auth", grant(GrantClientCredentials, "?auth=form"), "access_token", ReasonNone, "", 200, 2},
+		{"client_credentials, form auth", grant(GrantClientCredentials, "?auth=form", func(g *OAuth2Grant) { g.AuthStyle = AuthStyleParams }),
+			"access_token", ReasonNone, "", 200, 1},
+		{"form-only server, header auth", grant(GrantClientCredentials, "?auth=form"), "access_token",
+			ReasonStatus, `status 401, want 2xx; error "invalid_client"`, 401, 1},
 		{"password grant into a named var", grant(GrantPassword, "", func(g *OAuth2Grant) { g.Var = "tok" }), "tok", ReasonNone, "", 200, 1},
 		{"wrong client secret", grant(GrantClientCredentials, "", func(g *OAuth2Grant) { g.ClientSecret = "wrong-s3cret" }), "access_token",
-			ReasonStatus, `step "token": POST ` + srv.URL + `/oauth/token: status 401, want 2xx; error "invalid_client": client authentication failed`, 401, 2},
+			ReasonStatus, `step "token": POST ` + srv.URL + `/oauth/token: status 401, want 2xx; error "invalid_client": client authentication failed`, 401, 1},
 		{"wrong password", grant(GrantPassword, "", func(g *OAuth2Grant) { g.Password = "nope-nope" }), "access_token",
-			ReasonStatus, `status 400, want 2xx; error "invalid_grant"`, 400, 2},
+			ReasonStatus, `status 400, want 2xx; error "invalid_grant"`, 400, 1},
 		{"token endpoint 500", grant(GrantClientCredentials, "?status=500"), "access_token",
-			ReasonStatus, "status 500, want 2xx; body: token service unavailable", 500, 2},
+			ReasonStatus, "status 500, want 2xx; body: token service unavailable", 500, 1},
 		{"unknown grant", grant("implicit", ""), "access_token", ReasonInternal, `unknown oauth2 grant "implicit"`, 0, 0},
+		{"unknown auth style", grant(GrantClientCredentials, "", func(g *OAuth2Grant) { g.AuthStyle = "cookie" }), "access_token",
+			ReasonInternal, `unknown oauth2 auth style "cookie"`, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, before := saas.counts()

@@ -3,6 +3,7 @@ package probes
 import (
 	"bytes"
 	"encoding/json"
+	"html"
 	"net/url"
 	"slices"
 	"strings"
@@ -30,7 +31,9 @@ func Redact(s string, secrets []string) string {
 // secretForms lists each secret as a response or message may carry it: raw,
 // URL-escaped (query and path), and JSON-escaped, since a server echoing a
 // token back in JSON writes `\u0026` for `&`. Encoders that do not escape
-// HTML (most outside Go) write `&` as is, so that form is listed too.
+// HTML (most outside Go) write `&` as is, so that form is listed too, and
+// PHP's json_encode writes `/` as `\/`. A page echoing a value into HTML
+// writes `&amp;` for `&`, and html/template `&#43;` for `+` as well.
 func secretForms(secrets []string) []string {
 	var forms []string
 	add := func(f string) {
@@ -45,8 +48,14 @@ func secretForms(secrets []string) []string {
 		add(sec)
 		add(url.QueryEscape(sec))
 		add(url.PathEscape(sec))
-		add(jsonEscape(sec, true))
-		add(jsonEscape(sec, false))
+		for _, escapeHTML := range []bool{true, false} {
+			js := jsonEscape(sec, escapeHTML)
+			add(js)
+			add(strings.ReplaceAll(js, "/", `\/`))
+		}
+		escaped := html.EscapeString(sec)
+		add(escaped)
+		add(strings.ReplaceAll(escaped, "+", "&#43;"))
 	}
 	return forms
 }

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -19,6 +20,10 @@ func TestRedact(t *testing.T) {
 		{"path-escaped", "GET /users/" + url.PathEscape(odd) + "/keys", []string{odd}, "GET /users/<secret>/keys"},
 		{"JSON-escaped", `{"pw":"p\u0026ss \u003cword\u003e\"q"}`, []string{odd}, `{"pw":"<secret>"}`},
 		{"JSON-escaped without HTML escaping", `{"pw":"p&ss <word>\"q"}`, []string{odd}, `{"pw":"<secret>"}`},
+		{"HTML-escaped", "<p>" + html.EscapeString(odd) + "</p>", []string{odd}, "<p><secret></p>"},
+		{"html/template-escaped", `<input value="a&#43;b&amp;c">`, []string{"a+b&c"}, `<input value="<secret>">`},
+		{"JSON with escaped slashes", `{"next":"https:\/\/x\/cb?t=1"}`, []string{"https://x/cb?t=1"}, `{"next":"<secret>"}`},
+		{"JSON with escaped slashes and HTML", `{"n":"a\/b\u0026c"}`, []string{"a/b&c"}, `{"n":"<secret>"}`},
 		{"every occurrence", "a=s3cr3t b=s3cr3t", []string{"s3cr3t"}, "a=<secret> b=<secret>"},
 		{"overlapping secrets", "xxabcdefyy", []string{"abcd", "cdef"}, "xx<secret>yy"},
 		{"secret overlapping itself", "key=aaaaa;", []string{"aaa"}, "key=<secret>;"},
