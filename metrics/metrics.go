@@ -10,9 +10,11 @@ package metrics
 
 import (
 	"bytes"
+	"compress/gzip"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,23 +103,67 @@ func (e *Exporter) Handler() http.Handler {
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: 4,
 		Registry:            e.reg, // promhttp_metric_handler_* about scrapes themselves
+		DisableCompression:  true,  // compressed below, faster
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b := &bufferedResponse{header: http.Header{}, code: http.StatusOK}
+		b := &bufferedResponse{header: http.Header{}, code: http.StatusOK, body: buffers.Get().(*bytes.Buffer)}
+		defer buffers.Put(b.body)
+		b.body.Reset()
 		h.ServeHTTP(b, r)
 		for k, v := range b.header {
 			w.Header()[k] = v
 		}
+		w.Header().Add("Vary", "Accept-Encoding")
+		if !acceptsGzip(r) || b.code != http.StatusOK {
+			w.WriteHeader(b.code)
+			_, _ = w.Write(b.body.Bytes())
+			return
+		}
+		out := buffers.Get().(*bytes.Buffer)
+		defer buffers.Put(out)
+		out.Reset()
+		gzipFast(out, b.body.Bytes())
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Del("Content-Length")
 		w.WriteHeader(b.code)
-		_, _ = w.Write(b.body.Bytes())
+		_, _ = w.Write(out.Bytes())
 	})
+}
+
+// Buffers and compressors are reused: a 10,000-target page is 8 MB of text.
+var (
+	buffers  = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	gzippers = sync.Pool{New: func() any {
+		zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+		return zw
+	}}
+)
+
+// gzipFast compresses p into out at gzip.BestSpeed: half a 10,000-target
+// scrape went to promhttp's default level, for a page only about 1.5×
+// smaller.
+func gzipFast(out *bytes.Buffer, p []byte) {
+	zw := gzippers.Get().(*gzip.Writer)
+	defer gzippers.Put(zw)
+	zw.Reset(out)
+	_, _ = zw.Write(p)
+	_ = zw.Close()
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if strings.TrimSpace(strings.SplitN(part, ";", 2)[0]) == "gzip" {
+			return true
+		}
+	}
+	return false
 }
 
 // bufferedResponse is an http.ResponseWriter that keeps everything in memory.
 type bufferedResponse struct {
 	header http.Header
 	code   int
-	body   bytes.Buffer
+	body   *bytes.Buffer
 }
 
 func (b *bufferedResponse) Header() http.Header         { return b.header }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"io"
@@ -320,5 +321,31 @@ func TestRemovedStepSeriesDisappear(t *testing.T) {
 	}
 	if !strings.Contains(body, `probe_step_success{check="sign-in",kind="login",step="post-form",tenant="acme"} 1`) {
 		t.Errorf("new step not exported:\n%s", grep(body, "probe_step_success"))
+	}
+}
+
+// Prometheus asks for gzip: the page it gets decodes to the plain one.
+func TestGzipScrapeDecodesToPlainPage(t *testing.T) {
+	e := fullExporter(t)
+	plain := scrape(t, e)
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip, deflate")
+	rec := httptest.NewRecorder()
+	e.Handler().ServeHTTP(rec, req)
+	if rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("Content-Encoding = %q, want gzip", rec.Header().Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Scrape counters of promhttp itself differ between two scrapes.
+	strip := func(s string) string { return grep(s, "probe_") }
+	if strip(string(got)) != strip(plain) {
+		t.Errorf("gzip page differs from the plain one:\n%s\n---\n%s", strip(string(got)), strip(plain))
 	}
 }

@@ -79,8 +79,8 @@ func (s *probeStore) observe(r probes.Result) {
 		s.sorted = nil
 	}
 	t.success = boolFloat(r.Success)
-	t.duration = r.Duration.Seconds()
-	t.lastRun = float64(r.Start.UnixNano()) / 1e9
+	t.duration = seconds(r.Duration)
+	t.lastRun = float64(r.Start.UnixMilli()) / 1e3
 	if r.Kind == probes.KindLogin {
 		t.observeSteps(r)
 	}
@@ -88,7 +88,7 @@ func (s *probeStore) observe(r probes.Result) {
 		t.http = true
 		t.status = float64(r.StatusCode)
 		i := 0
-		r.Phases.Each(func(_ string, d time.Duration) { t.phases[i] = d.Seconds(); i++ })
+		r.Phases.Each(func(_ string, d time.Duration) { t.phases[i] = seconds(d); i++ })
 	}
 	// Kept from an earlier run when this one did not reach a handshake: the
 	// certificate did not change because the connection failed. A response
@@ -163,6 +163,13 @@ func pairs(kv ...string) []*dto.LabelPair {
 		out = append(out, &dto.LabelPair{Name: proto.String(kv[i]), Value: proto.String(kv[i+1])})
 	}
 	return out
+}
+
+// seconds is d in seconds to the microsecond. The nanosecond digits carry
+// nothing a probe can measure, and every digit costs time to format and
+// compress on each scrape.
+func seconds(d time.Duration) float64 {
+	return float64(d.Round(time.Microsecond)/time.Microsecond) / 1e6
 }
 
 func boolFloat(b bool) float64 {

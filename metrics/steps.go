@@ -54,7 +54,7 @@ func (t *targetState) observeSteps(r probes.Result) {
 			st = &stepState{name: sr.Name, labels: t.labelsWith(pairs("step", sr.Name)[0])}
 		}
 		st.success = boolFloat(sr.Ran && sr.Success)
-		st.duration = sr.Duration.Seconds()
+		st.duration = seconds(sr.Duration)
 		st.status = float64(sr.StatusCode)
 		steps = append(steps, st)
 	}
