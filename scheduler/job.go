@@ -16,10 +16,13 @@ import (
 // accepts it (WithStartDateTime rejects times in the past).
 const startMargin = 50 * time.Millisecond
 
-// probeGrace lets a probe report its own timeout before the scheduler's
-// context cuts it off, so the result says "timeout" with phases rather than
-// "context canceled".
-const probeGrace = time.Second
+// probeGrace is how far past its timeout a probe may run before the
+// scheduler's context cuts it off. Probes enforce their own timeout; this is
+// a safety net. It leaves room for a login check's always_run sign-out,
+// which after a timed-out run gets up to 5 s of its own (probes.ProbeLogin),
+// and for the probe to report its own timeout rather than "context
+// canceled". Shutdown still cancels at once.
+const probeGrace = 6 * time.Second
 
 // job is one (tenant × check) in gocron. Its target can be swapped by a
 // reload that keeps its timing, without rescheduling.
