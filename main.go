@@ -1,5 +1,5 @@
-// Command forewarn probes every tenant of a SaaS — reachability, sign-in,
-// capacity — and tells its vendor when one fails, before the customer calls.
+// Command forewarn probes every tenant of a SaaS — reachability, TLS,
+// sign-in — and tells its vendor when one fails, before the customer calls.
 //
 // main only wires the command line to the packages; see internal/cli.
 package main

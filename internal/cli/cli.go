@@ -58,9 +58,10 @@ func Main(args []string, stdout, stderr io.Writer, build metrics.BuildInfo) int 
 	exit := -1
 	parser, err := kong.New(&g,
 		kong.Name("forewarn"),
-		kong.Description("forewarn probes every tenant of a SaaS — reachability, sign-in, capacity — "+
+		kong.Description("forewarn probes every tenant of a SaaS — reachability, TLS, sign-in — "+
 			"and tells you when one fails, before its customer does.\n\n"+
-			"Start with: forewarn demo & forewarn run --config checks.yaml"),
+			"Try it: make run. By hand: export FOREWARN_DEMO_PASSWORD=forewarn-demo "+
+			"(the demo users' password, read by checks.yaml), then forewarn demo & forewarn run"),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.UsageOnError(),
