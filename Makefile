@@ -10,6 +10,8 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # The demo's synthetic users sign in with this password; checks.yaml reads it
 # as ${FOREWARN_DEMO_PASSWORD}. Set your own to keep it out of shell history.
 export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
+# acme has credentials of its own, as a customer's usually are.
+export FOREWARN_DEMO_PASSWORD_ACME ?= forewarn-demo-acme
 
 .PHONY: help build run test vet fmt-check ci bench bench-go bench-fleet bench-fleet-login clean
 

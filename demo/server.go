@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -29,7 +31,12 @@ type Options struct {
 	// secret (forewarn demo reads it from PasswordEnv). Empty means
 	// DefaultPassword, which is public: New logs a warning.
 	Password string
-	Logger   *slog.Logger
+	// Passwords gives some tenants a password of their own, by tenant id,
+	// as a vendor holds one customer's credentials apart (forewarn demo
+	// reads them from PasswordEnv + "_" + the id in capitals, dashes as
+	// underscores: FOREWARN_DEMO_PASSWORD_ACME).
+	Passwords map[string]string
+	Logger    *slog.Logger
 }
 
 // Server is the simulated SaaS. Create it with New, then either Start it or
@@ -85,7 +92,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.order = make([]*tenantApp, len(s.list))
 	for i, t := range s.list {
-		s.order[i] = newTenantApp(t, o.Password)
+		s.order[i] = newTenantApp(t, cmp.Or(o.Passwords[t.ID], o.Password))
 		s.tenants[t.ID] = s.order[i]
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -192,4 +199,32 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.stopped = true
 	return errors.Join(s.httpSrv.Shutdown(ctx), s.tlsSrv.Shutdown(ctx))
+}
+
+// TenantPasswordEnv is the environment variable holding tenant id's own
+// password: FOREWARN_DEMO_PASSWORD_ACME for acme, _DUNDER_MIFFLIN for
+// dunder-mifflin.
+func TenantPasswordEnv(id string) string {
+	return PasswordEnv + "_" + strings.ToUpper(strings.ReplaceAll(id, "-", "_"))
+}
+
+// PasswordsFromEnv collects the per-tenant passwords set in environ (as
+// os.Environ gives it) for the tenants of the first n.
+func PasswordsFromEnv(environ []string, n int) map[string]string {
+	byVar := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && v != "" && strings.HasPrefix(k, PasswordEnv+"_") {
+			byVar[k] = v
+		}
+	}
+	out := map[string]string{}
+	if len(byVar) == 0 {
+		return out
+	}
+	for _, t := range Tenants(n) {
+		if v, ok := byVar[TenantPasswordEnv(t.ID)]; ok {
+			out[t.ID] = v
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -278,5 +279,37 @@ func TestMe(t *testing.T) {
 				t.Errorf("401 answer: %q %v", r.body, r.header)
 			}
 		})
+	}
+}
+
+// A tenant with a password of its own accepts it, and only it; the others
+// keep the shared one.
+func TestPerTenantPasswords(t *testing.T) {
+	env := []string{"FOREWARN_DEMO_PASSWORD=shared", "FOREWARN_DEMO_PASSWORD_ACME=acme-own", "FOREWARN_DEMO_PASSWORD_DUNDER_MIFFLIN=dm", "PATH=/bin"}
+	got := PasswordsFromEnv(env, 20)
+	if len(got) != 2 || got["acme"] != "acme-own" || got["dunder-mifflin"] != "dm" {
+		t.Fatalf("PasswordsFromEnv = %v", got)
+	}
+	srv, err := New(Options{Tenants: 3, Password: "shared", Passwords: got})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	for _, c := range []struct {
+		tenant, password string
+		want             int
+	}{
+		{"acme", "acme-own", 200}, {"acme", "shared", 401}, {"globex", "shared", 200}, {"globex", "acme-own", 401},
+	} {
+		body := fmt.Sprintf(`{"user":%q,"password":%q}`, SyntheticUser(c.tenant), c.password)
+		resp, err := http.Post(ts.URL+"/t/"+c.tenant+"/api/session", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s signing in with %q: %d, want %d", c.tenant, c.password, resp.StatusCode, c.want)
+		}
 	}
 }

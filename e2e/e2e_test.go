@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("FOREWARN_DEMO_PASSWORD") == "" {
 		os.Setenv("FOREWARN_DEMO_PASSWORD", "e2e-password")
 	}
+	if os.Getenv("FOREWARN_DEMO_PASSWORD_ACME") == "" {
+		os.Setenv("FOREWARN_DEMO_PASSWORD_ACME", "e2e-acme-password")
+	}
 	dir, err := os.MkdirTemp("", "forewarn-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

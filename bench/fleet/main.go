@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -47,6 +48,12 @@ func main() {
 	// The demo and the sign-in checks share the synthetic users' password.
 	if os.Getenv("FOREWARN_DEMO_PASSWORD") == "" {
 		os.Setenv("FOREWARN_DEMO_PASSWORD", "fleet-benchmark")
+	}
+	// The generated checks give every tenant the shared password.
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "FOREWARN_DEMO_PASSWORD_") {
+			os.Unsetenv(k)
+		}
 	}
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "fleet:", err)

@@ -61,7 +61,8 @@ func Main(args []string, stdout, stderr io.Writer, build metrics.BuildInfo) int 
 		kong.Description("forewarn probes every tenant of a SaaS — reachability, TLS, sign-in — "+
 			"and tells you when one fails, before its customer does.\n\n"+
 			"Try it: make run. By hand: export FOREWARN_DEMO_PASSWORD=forewarn-demo "+
-			"(the demo users' password, read by checks.yaml), then forewarn demo & forewarn run"),
+			"FOREWARN_DEMO_PASSWORD_ACME=forewarn-demo-acme (the demo users' passwords, "+
+			"read by checks.yaml), then forewarn demo & forewarn run"),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.UsageOnError(),

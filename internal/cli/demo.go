@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,14 +25,17 @@ type demoServeCmd struct {
 	Tenants   int    `help:"Number of tenants (1 to 10000)." default:"20"`
 	Listen    string `help:"HTTP listener: tenants at /t/{id}/, fault admin API at /admin/." default:"127.0.0.1:8081"`
 	TLSListen string `help:"TLS listener; certificates by SNI {id}.demo.forewarn.test, signed by demo/ca.pem." default:"127.0.0.1:8443"`
-	Password  string `help:"Password of every tenant's synthetic user (synthetic@{id}.example) and its OAuth2 client secret (forewarn-{id})." env:"FOREWARN_DEMO_PASSWORD"`
+	Password  string `help:"Password of every tenant's synthetic user (synthetic@{id}.example) and its OAuth2 client secret (forewarn-{id}); FOREWARN_DEMO_PASSWORD_{ID} gives one tenant its own, e.g. FOREWARN_DEMO_PASSWORD_ACME." env:"FOREWARN_DEMO_PASSWORD"`
 }
 
 func (c demoServeCmd) Run(e *env) error {
 	if c.Tenants < 1 || c.Tenants > demo.MaxTenants {
 		return usage(e, "--tenants %d: want 1 to %d", c.Tenants, demo.MaxTenants)
 	}
-	srv, err := demo.New(demo.Options{Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Password: c.Password, Logger: e.log})
+	srv, err := demo.New(demo.Options{
+		Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Logger: e.log,
+		Password: c.Password, Passwords: demo.PasswordsFromEnv(os.Environ(), c.Tenants),
+	})
 	if err != nil {
 		return err
 	}
