@@ -107,7 +107,10 @@ func (p *proc) waitLog(t *testing.T, msg string, limit time.Duration) map[string
 		select {
 		case <-p.seen:
 		case <-deadline:
-			t.Fatalf("no log %q within %s; logs: %v", msg, limit, p.logs)
+			p.mu.Lock()
+			logs := fmt.Sprint(p.logs)
+			p.mu.Unlock()
+			t.Fatalf("no log %q within %s; logs: %s", msg, limit, logs)
 		}
 	}
 }

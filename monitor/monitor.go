@@ -64,6 +64,9 @@ func Run(ctx context.Context, o Options) error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	// Hashed before loading: an edit made while forewarn starts is then seen
+	// as a change and reloaded, never taken for the loaded version.
+	loaded := fileHash(o.ConfigPath)
 	cfg, err := config.Load(o.ConfigPath)
 	if err != nil {
 		return err
@@ -106,7 +109,7 @@ func Run(ctx context.Context, o Options) error {
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
-	go func() { defer close(watched); m.watch(watchCtx) }()
+	go func() { defer close(watched); m.watch(watchCtx, loaded) }()
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:

@@ -15,7 +15,9 @@ import (
 // file's content changes. Polling a hash every few seconds costs nothing at
 // this size and, unlike inotify, survives editors that replace the file and
 // Kubernetes ConfigMap symlink swaps.
-func (m *Monitor) watch(ctx context.Context) {
+//
+// last is the hash of the file as it was loaded.
+func (m *Monitor) watch(ctx context.Context, last []byte) {
 	interval := m.o.WatchInterval
 	if interval == 0 {
 		interval = DefaultWatchInterval
@@ -26,7 +28,6 @@ func (m *Monitor) watch(ctx context.Context) {
 		defer t.Stop()
 		tick = t.C
 	}
-	last := fileHash(m.o.ConfigPath)
 	for {
 		select {
 		case <-ctx.Done():
