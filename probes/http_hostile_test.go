@@ -161,11 +161,7 @@ func TestProbeHTTPTLS(t *testing.T) {
 		{"plain HTTP port", "https://" + newServer(t, hostile{}).Listener.Addr().String(), nil, ReasonTLS, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := []func(*HTTPSpec){}
-			if tc.spec != nil {
-				opts = append(opts, tc.spec)
-			}
-			r := ProbeHTTP(context.Background(), target(tc.url, opts...))
+			r := ProbeHTTP(context.Background(), target(tc.url, tc.spec))
 			expect(t, r, tc.reason, tc.fragment)
 			if tc.expiry != !r.CertExpiry.IsZero() || tc.expiry != r.TLS {
 				t.Errorf("TLS %v cert expiry %v, want reported: %v", r.TLS, r.CertExpiry, tc.expiry)

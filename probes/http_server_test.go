@@ -289,10 +289,14 @@ func newTLSServer(t testing.TB, cert tls.Certificate) *httptest.Server {
 }
 
 // target is an HTTP check of url with a 2 s timeout, changed by opts.
+// target is acme's health check of url, with opts applied (nil ones
+// skipped, so table cases without an option pass theirs as is).
 func target(url string, opts ...func(*HTTPSpec)) Target {
 	spec := &HTTPSpec{Request: HTTPRequest{URL: url}}
 	for _, o := range opts {
-		o(spec)
+		if o != nil {
+			o(spec)
+		}
 	}
 	return Target{Tenant: "acme", Check: "health", Kind: KindHTTP, Timeout: 2 * time.Second, HTTP: spec}
 }

@@ -93,11 +93,7 @@ func TestProbeHTTPAssertions(t *testing.T) {
 		{"excerpt of gzip is decoded", query("enc", "gzip", "body", "plain words"), func(s *HTTPSpec) { s.Expect.BodyContains = []string{"ok"} }, ReasonAssertion, "body: plain words"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := []func(*HTTPSpec){}
-			if tc.spec != nil {
-				opts = append(opts, tc.spec)
-			}
-			r := ProbeHTTP(context.Background(), target(srv.URL+"/"+tc.query, opts...))
+			r := ProbeHTTP(context.Background(), target(srv.URL+"/"+tc.query, tc.spec))
 			expect(t, r, tc.reason, tc.fragment)
 			if r.StatusCode == 0 {
 				t.Errorf("status code not recorded")
@@ -139,11 +135,7 @@ func TestProbeHTTPRedirects(t *testing.T) {
 			`unsupported scheme "ftp"`, 302, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			opts := []func(*HTTPSpec){}
-			if tc.spec != nil {
-				opts = append(opts, tc.spec)
-			}
-			r := ProbeHTTP(context.Background(), target(srv.URL+"/"+tc.query, opts...))
+			r := ProbeHTTP(context.Background(), target(srv.URL+"/"+tc.query, tc.spec))
 			expect(t, r, tc.reason, tc.fragment)
 			if r.StatusCode != tc.status || r.Redirects != tc.redirects {
 				t.Errorf("status %d after %d redirects, want %d after %d", r.StatusCode, r.Redirects, tc.status, tc.redirects)
@@ -267,11 +259,7 @@ func TestProbeHTTPSecretAstrideExcerptCut(t *testing.T) {
 		{"/end-window", nil, ReasonStatus, `status 500, want 2xx; body: {"t":"<secret>…`},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			opts := []func(*HTTPSpec){}
-			if tc.spec != nil {
-				opts = append(opts, tc.spec)
-			}
-			tgt := target(srv.URL+tc.path, opts...)
+			tgt := target(srv.URL+tc.path, tc.spec)
 			tgt.Secrets = []string{secret}
 			r := ProbeHTTP(context.Background(), tgt)
 			expect(t, r, tc.reason, tc.fragment)
