@@ -40,7 +40,7 @@ const (
 // Reasons lists every failure reason, so metrics and docs can list every reason.
 var Reasons = []Reason{
 	ReasonDNS, ReasonConnect, ReasonTLS, ReasonTimeout, ReasonStatus,
-	ReasonAssertion, ReasonExtraction, ReasonBodyLimit, ReasonInternal,
+	ReasonAssertion, ReasonExtraction, ReasonBodyLimit, ReasonCapacity, ReasonInternal,
 }
 
 // Target is one (tenant × check) with every template expanded and every
@@ -62,6 +62,7 @@ type Target struct {
 
 	HTTP  *HTTPSpec  // set when Kind == KindHTTP
 	Login *LoginSpec // set when Kind == KindLogin
+	Load  *LoadSpec  // set when Kind == KindLoad
 }
 
 // Key identifies the target in the plan: "tenant/check".
@@ -95,6 +96,9 @@ type Result struct {
 	// failed step, or of the last step run; Phases sum over the steps.
 	Steps          []StepResult
 	StepsCompleted int
+
+	// Load checks: the ramp's curve and knee.
+	Load *LoadResult
 }
 
 // Phases splits an HTTP request's time the way blackbox_exporter does. With

@@ -1,0 +1,72 @@
+package probes
+
+import (
+	"fmt"
+	"sync"
+)
+
+// LoadBudget is the process-wide bound on load: users and request rate over
+// every run at once, and how many runs may overlap. A run reserves its
+// peak users and rate before it starts and gives them back when it ends; a
+// run that does not fit is refused, never queued behind another tenant's.
+type LoadBudget struct {
+	maxUsers int
+	maxRate  float64 // 0: no process-wide rate bound
+	maxRuns  int
+
+	mu        sync.Mutex
+	users     int
+	rate      float64
+	runs      map[string]bool // running keys → exclusive
+	exclusive string          // key of the exclusive run holding the budget
+}
+
+// NewLoadBudget bounds all load runs together: at most maxUsers users,
+// maxRate requests per second (0: unbounded) and maxRuns runs at once.
+func NewLoadBudget(maxUsers int, maxRate float64, maxRuns int) *LoadBudget {
+	return &LoadBudget{maxUsers: maxUsers, maxRate: maxRate, maxRuns: max(maxRuns, 1), runs: map[string]bool{}}
+}
+
+// Reserve takes users and rate for the run key. An exclusive run needs the
+// process to itself; a non-exclusive one only room in the budget. release
+// gives the reservation back; calling it twice is harmless.
+func (b *LoadBudget) Reserve(key string, users int, rate float64, exclusive bool) (release func(), err error) {
+	if b == nil {
+		return func() {}, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.runs[key] || (b.exclusive == key && key != ""):
+		return nil, fmt.Errorf("a load run of %s is already running", key)
+	case b.exclusive != "":
+		return nil, fmt.Errorf("the load run of %s is running and load runs do not overlap (set load.max_concurrent_runs and exclusive: false to allow it)", b.exclusive)
+	case exclusive && len(b.runs) > 0:
+		return nil, fmt.Errorf("%d other load run(s) are running and this one is exclusive", len(b.runs))
+	case len(b.runs) >= b.maxRuns:
+		return nil, fmt.Errorf("%d load runs are running, the most load.max_concurrent_runs allows", len(b.runs))
+	case b.users+users > b.maxUsers:
+		return nil, fmt.Errorf("%d users would exceed the process-wide budget of %d (%d in use)", users, b.maxUsers, b.users)
+	case b.maxRate > 0 && b.rate+rate > b.maxRate:
+		return nil, fmt.Errorf("%.0f requests/s would exceed the process-wide budget of %.0f/s (%.0f in use)", rate, b.maxRate, b.rate)
+	}
+	b.users += users
+	b.rate += rate
+	b.runs[key] = exclusive
+	if exclusive {
+		b.exclusive = key
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.users -= users
+			b.rate -= rate
+			delete(b.runs, key)
+			if b.exclusive == key {
+				b.exclusive = ""
+			}
+		})
+	}, nil
+}
