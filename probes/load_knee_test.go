@@ -137,7 +137,7 @@ func TestRampLevels(t *testing.T) {
 		{Ramp{Start: 10, Step: 25, Max: 70}, []int{10, 35, 60, 70}}, // max is always the last level
 		{Ramp{Start: 5, Step: 1, Max: 5}, []int{5}},
 		{Ramp{Start: 50, Step: 50, Max: 40}, nil}, // max below start: config rejects it
-		{Ramp{Start: 50, Step: 0, Max: 100}, nil},  // step 0: config rejects it
+		{Ramp{Start: 50, Step: 0, Max: 100}, nil}, // step 0: config rejects it
 	} {
 		if got := tc.r.Levels(); !slices.Equal(got, tc.want) {
 			t.Errorf("%+v.Levels() = %v, want %v", tc.r, got, tc.want)
