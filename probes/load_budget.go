@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"context"
 	"fmt"
 	"sync"
 )
@@ -19,12 +20,14 @@ type LoadBudget struct {
 	rate      float64
 	runs      map[string]bool // running keys → exclusive
 	exclusive string          // key of the exclusive run holding the budget
+	changed   chan struct{}   // closed and replaced at every release
 }
 
 // NewLoadBudget bounds all load runs together: at most maxUsers users,
 // maxRate requests per second (0: unbounded) and maxRuns runs at once.
 func NewLoadBudget(maxUsers int, maxRate float64, maxRuns int) *LoadBudget {
-	return &LoadBudget{maxUsers: maxUsers, maxRate: maxRate, maxRuns: max(maxRuns, 1), runs: map[string]bool{}}
+	return &LoadBudget{maxUsers: maxUsers, maxRate: maxRate, maxRuns: max(maxRuns, 1), runs: map[string]bool{},
+		changed: make(chan struct{})}
 }
 
 // Reserve takes users and rate for the run key. An exclusive run needs the
@@ -67,6 +70,36 @@ func (b *LoadBudget) Reserve(key string, users int, rate float64, exclusive bool
 			if b.exclusive == key {
 				b.exclusive = ""
 			}
+			close(b.changed)
+			b.changed = make(chan struct{})
 		})
 	}, nil
+}
+
+// Wait is Reserve that waits, until ctx ends, while other runs hold the
+// budget. A request that could never fit is refused at once.
+func (b *LoadBudget) Wait(ctx context.Context, key string, users int, rate float64, exclusive bool) (release func(), err error) {
+	if b == nil {
+		return func() {}, nil
+	}
+	if users > b.maxUsers {
+		return nil, fmt.Errorf("%d users exceed the process-wide budget of %d (load.max_users)", users, b.maxUsers)
+	}
+	if b.maxRate > 0 && rate > b.maxRate {
+		return nil, fmt.Errorf("%.0f requests/s exceed the process-wide budget of %.0f/s (load.max_rate)", rate, b.maxRate)
+	}
+	for {
+		b.mu.Lock()
+		changed := b.changed
+		b.mu.Unlock()
+		release, err := b.Reserve(key, users, rate, exclusive)
+		if err == nil {
+			return release, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("gave up waiting: %w", err)
+		case <-changed:
+		}
+	}
 }

@@ -171,6 +171,9 @@ type LoadStep struct {
 	// exceed Users when the tenant stalls).
 	InFlight int
 	Passed   bool // met the SLO
+	// FirstError is the first failed request of the window: the step's
+	// name and the failure, redacted.
+	FirstError string
 }
 
 // LoadProgress is a running ramp's state, reported a few times a second.
