@@ -131,7 +131,7 @@ type loadRun struct {
 	usersCtx    context.Context
 	cancelUsers context.CancelFunc
 
-	signedIn   atomic.Int64   // users signed in now
+	signedIn   atomic.Int64 // users signed in now
 	signInFail atomic.Pointer[StepResult]
 }
 
