@@ -30,6 +30,7 @@ type kindSpec interface {
 var kinds = map[probes.Kind]kindDef{
 	probes.KindHTTP:  {keys: httpKeys, decode: decodeHTTP},
 	probes.KindLogin: {keys: loginKeys, decode: decodeLogin},
+	probes.KindLoad:  {keys: loadKeys, decode: decodeLoad},
 }
 
 func knownKinds() string {

@@ -22,6 +22,7 @@ import (
 type Config struct {
 	Listen   string // default "127.0.0.1:8080"
 	Defaults Defaults
+	Load     LoadLimits        // process-wide caps on load runs
 	Vars     map[string]string // global template vars, secrets resolved: Redact before showing
 	Tenants  []Tenant
 	Checks   []Check // as written, for display

@@ -20,7 +20,8 @@ import (
 // and a config check must report every error of a file at once.
 type decoder struct {
 	report
-	defaults Defaults
+	defaults   Defaults
+	loadLimits LoadLimits
 }
 
 func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {

@@ -148,7 +148,7 @@ func (x *expansion) errorf(t *tmpl, format string, args ...any) {
 
 // plan expands every selected, enabled (check × tenant) into a Target.
 func (f *file) plan(d *decoder, baseDir string, o Options) *Config {
-	cfg := &Config{Listen: f.listen, Defaults: f.defaults, Vars: f.vars.values}
+	cfg := &Config{Listen: f.listen, Defaults: f.defaults, Load: f.load, Vars: f.vars.values}
 	cfg.secrets = slices.Clone(f.vars.secrets)
 	for _, t := range f.tenants {
 		cfg.Tenants = append(cfg.Tenants, t.Tenant)

@@ -74,7 +74,13 @@ func decodeLogin(d *decoder, n *yaml.Node, m map[string]*yaml.Node, field string
 }
 
 func (d *decoder) decodeStep(n *yaml.Node, field string) *stepDef {
-	m := d.fields(n, field, "step", stepKeys)
+	return d.decodeStepKeys(n, field, "step", stepKeys)
+}
+
+// decodeStepKeys is decodeStep for a mapping that allows only keys: a load
+// check's actions are steps without always_run or oauth2.
+func (d *decoder) decodeStepKeys(n *yaml.Node, field, what string, keys []string) *stepDef {
+	m := d.fields(n, field, what, keys)
 	if m == nil {
 		return nil
 	}

@@ -142,8 +142,12 @@ func (w *refWalker) ident(ident []string) {
 // checkRefs reports every request template of a login check that reads a
 // value no earlier step extracts. Such a template is marked bad, so that
 // it is not executed per tenant to report the same problem again.
-func (d *decoder) checkRefs(steps []*stepDef) {
-	var earlier []string
+func (d *decoder) checkRefs(steps []*stepDef) { d.checkRefsFrom(nil, steps) }
+
+// checkRefsFrom is checkRefs for steps that follow others which extract
+// earlier: a load check's actions after its sign-in.
+func (d *decoder) checkRefsFrom(earlier []string, steps []*stepDef) {
+	earlier = slices.Clone(earlier)
 	for i, s := range steps {
 		for _, tm := range s.requestTemplates() {
 			names, opaque := extractedRefs(tm)

@@ -16,6 +16,7 @@ import (
 type file struct {
 	listen   string
 	defaults Defaults
+	load     LoadLimits
 	vars     varSet
 	tenants  []*tenantDef
 	checks   []*checkDef
@@ -44,7 +45,7 @@ type checkDef struct {
 }
 
 var (
-	topKeys      = []string{"listen", "defaults", "vars", "tenants", "checks"}
+	topKeys      = []string{"listen", "defaults", "load", "vars", "tenants", "checks"}
 	defaultsKeys = []string{"interval", "timeout", "body_limit", "max_redirects"}
 	tenantKeys   = []string{"id", "name", "url", "seats", "plan", "region", "public", "slack_channel", "labels", "vars", "overrides"}
 	checkKeys    = []string{"name", "kind", "interval", "schedule", "timeout", "select"}
@@ -54,7 +55,7 @@ var (
 var builtinDefaults = Defaults{Interval: 30 * time.Second, Timeout: 10 * time.Second, BodyLimit: 1 << 20, MaxRedirects: 10}
 
 func (d *decoder) decodeFile(n *yaml.Node, baseDir string, o Options) *file {
-	f := &file{listen: "127.0.0.1:8080", defaults: builtinDefaults, vars: varSet{ok: true}}
+	f := &file{listen: "127.0.0.1:8080", defaults: builtinDefaults, load: builtinLoadLimits, vars: varSet{ok: true}}
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, "", "expected a mapping with tenants and checks, got %s", describe(n))
 		return f
@@ -68,9 +69,12 @@ func (d *decoder) decodeFile(n *yaml.Node, baseDir string, o Options) *file {
 	}
 	f.defaults = d.decodeDefaults(m["defaults"])
 	d.defaults = f.defaults
+	f.load = d.decodeLoadLimits(m["load"])
+	d.loadLimits = f.load
 	src := secretSource{baseDir: baseDir, o: o}
 	f.vars = d.decodeVars(m["vars"], "vars", src)
 	f.checks = d.decodeChecks(m["checks"])
+	d.resolveLoadRefs(f.checks)
 	f.tenants = d.decodeTenants(m["tenants"], f.checks, src)
 	d.checkSelectKeys(f.checks, f.tenants)
 	return f
