@@ -41,7 +41,7 @@ const (
 	phaseFamily   = "probe_http_duration_seconds"
 	phaseHelp     = "Time of each HTTP phase in the last probe (summed over redirects)."
 	failureFamily = "probe_failures_total"
-	failureHelp   = "Failed probes by reason (dns, connect, tls, timeout, status, assertion, extraction, body_limit, internal)."
+	failureHelp   = "Failed probes by reason (dns, connect, tls, timeout, status, assertion, extraction, body_limit, capacity, internal)."
 )
 
 // series is one exported sample of a target. Its dto objects live as long

@@ -32,6 +32,10 @@ type Exporter struct {
 
 	probe *probeStore
 	self  selfMetrics
+	load  loadMetrics
+
+	mu       sync.Mutex
+	loadKeys map[seriesKey]bool // load targets of the plan, to drop on reload
 }
 
 // BuildInfo labels forewarn_build_info.
@@ -46,6 +50,7 @@ func New(build BuildInfo) *Exporter {
 	e := &Exporter{reg: reg}
 	e.probe = newProbeStore()
 	e.self = newSelfMetrics(reg, build)
+	e.load = newLoadMetrics(reg)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -171,7 +176,17 @@ func (b *bufferedResponse) WriteHeader(code int)        { b.code = code }
 func (b *bufferedResponse) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // ObserveResult records one probe result.
-func (e *Exporter) ObserveResult(r probes.Result) { e.probe.observe(r) }
+func (e *Exporter) ObserveResult(r probes.Result) {
+	e.probe.observe(r)
+	if r.Kind == probes.KindLoad {
+		e.mu.Lock()
+		planned := e.loadKeys[seriesKey{r.Tenant, r.Check}]
+		e.mu.Unlock()
+		if planned { // a late result of a removed target re-creates nothing
+			e.load.observe(r)
+		}
+	}
+}
 
 // SetPlan makes the exported series match the plan: series of tenants or
 // checks no longer in it are deleted, so a removed tenant disappears from
@@ -183,6 +198,16 @@ func (e *Exporter) SetPlan(targets []probes.Target) {
 	}
 	e.probe.retain(keep)
 	e.self.targets.Set(float64(len(targets)))
+	loadKeys := map[seriesKey]bool{}
+	for _, t := range targets {
+		if t.Kind == probes.KindLoad {
+			loadKeys[seriesKey{t.Tenant, t.Check}] = true
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.load.setPlan(targets, loadKeys, e.loadKeys)
+	e.loadKeys = loadKeys
 }
 
 // ObserveLag records how late a run started against its planned time.

@@ -44,10 +44,26 @@ func fullExporter(t *testing.T) *Exporter {
 			{Name: "sign-out"},
 		},
 	})
+	load := probes.Target{Tenant: "acme", Check: "capacity", Kind: probes.KindLoad, Load: &probes.LoadSpec{
+		SLO: probes.SLO{P95: 500 * time.Millisecond, ErrorRatio: 0.01}, Required: 500, Seats: 500,
+		Ramp: probes.Ramp{Start: 50, Step: 50, Max: 600, StepDuration: 30 * time.Second, WarmUp: 5 * time.Second},
+	}}
 	e.ObserveLag(3 * time.Millisecond)
 	e.RunSkipped(SkipOverlap)
 	e.ConfigReloaded(true, now)
-	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}, {Tenant: "globex", Check: "health"}, {Tenant: "acme", Check: "sign-in"}})
+	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}, {Tenant: "globex", Check: "health"}, {Tenant: "acme", Check: "sign-in"}, load})
+	e.SetSeats(map[string]int{"acme": 500, "globex": 250, "initech": 0})
+	lo := e.LoadOptions(load)
+	lo.OnRequest(12*time.Millisecond, true)
+	lo.OnRequest(900*time.Millisecond, false)
+	lo.Progress(probes.LoadProgress{Users: 150, Phase: "measure", Elapsed: 15 * time.Second, StepTime: 30 * time.Second, Requests: 1000, Errors: 3})
+	e.ObserveResult(probes.Result{
+		Tenant: "acme", Check: "capacity", Kind: probes.KindLoad, Start: now, Duration: 4 * time.Minute,
+		Reason: probes.ReasonCapacity, Load: &probes.LoadResult{
+			Steps: []probes.LoadStep{{Users: 150, Passed: true}, {Users: 200}, {Users: 200, Confirm: true}},
+			Knee:  probes.Knee{Users: 150, BreakAt: 200},
+		},
+	})
 	return e
 }
 
@@ -150,6 +166,7 @@ func TestScrapeIsSorted(t *testing.T) {
 func TestSetPlanDeletesRemovedTargets(t *testing.T) {
 	e := fullExporter(t)
 	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}})
+	e.SetSeats(map[string]int{"acme": 500}) // globex left the config
 	body := scrape(t, e)
 	if strings.Contains(body, `tenant="globex"`) {
 		t.Errorf("series of a removed tenant still exported:\n%s", grep(body, "globex"))
@@ -193,6 +210,7 @@ func grep(body, s string) string {
 func TestResultOfRemovedTargetIsDropped(t *testing.T) {
 	e := fullExporter(t)
 	e.SetPlan([]probes.Target{{Tenant: "acme", Check: "tls"}})
+	e.SetSeats(map[string]int{"acme": 500}) // globex left the config
 	// A probe of globex that was in flight during the reload finishes now.
 	e.ObserveResult(probes.Result{Tenant: "globex", Check: "health", Kind: probes.KindHTTP, Success: true})
 	if body := scrape(t, e); strings.Contains(body, `tenant="globex"`) {

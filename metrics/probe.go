@@ -58,7 +58,7 @@ type targetState struct {
 
 var (
 	phaseNames = [5]string(probes.PhaseNames)
-	reasons    = [9]probes.Reason(probes.Reasons)
+	reasons    = [10]probes.Reason(probes.Reasons)
 )
 
 func newProbeStore() *probeStore {
