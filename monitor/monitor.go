@@ -52,6 +52,9 @@ type Monitor struct {
 	sched    *scheduler.Scheduler
 	ready    atomic.Bool
 
+	// budget bounds all load runs together, across reloads.
+	budget *probes.LoadBudget
+
 	mu     sync.Mutex
 	cfg    *config.Config
 	states map[string]bool // last success per target key, to log changes only
@@ -73,8 +76,9 @@ func Run(ctx context.Context, o Options) error {
 	}
 	warn(o.Logger, cfg)
 	m := &Monitor{o: o, log: o.Logger, exporter: metrics.New(o.Build), cfg: cfg, states: map[string]bool{}}
+	m.setLoad(cfg)
 	m.sched, err = scheduler.New(scheduler.Options{
-		MaxInFlight: o.MaxInFlight, OnResult: m.onResult, Hooks: m.exporter, Logger: o.Logger,
+		MaxInFlight: o.MaxInFlight, OnResult: m.onResult, Hooks: m.exporter, Logger: o.Logger, Probe: m.probe,
 	})
 	if err != nil {
 		return err
@@ -136,6 +140,46 @@ func (m *Monitor) shutdown(srv *http.Server) error {
 	}
 	m.log.Info("stopped")
 	return errSched
+}
+
+// probe runs one target: load checks the way a schedule runs them
+// (jitter, windows, the shared budget), reporting to the exporter as they
+// go; every other kind as probes.Run does.
+func (m *Monitor) probe(ctx context.Context, t probes.Target) probes.Result {
+	if t.Kind != probes.KindLoad {
+		return probes.Run(ctx, t)
+	}
+	o := m.exporter.LoadOptions(t)
+	o.Budget = m.budget
+	m.log.Info("load run starting", "tenant", t.Tenant, "check", t.Check,
+		"ramp", fmt.Sprintf("%d→%d users", t.Load.Ramp.Start, t.Load.Ramp.Max))
+	res, skipped := probes.RunScheduledLoad(ctx, t, o)
+	res.Skipped = skipped
+	switch {
+	case skipped != "":
+		m.log.Info("load run skipped", "tenant", t.Tenant, "check", t.Check, "why", skipped)
+	case res.Load != nil:
+		m.log.Info("load run finished", "tenant", t.Tenant, "check", t.Check, "knee", res.Load.Knee.Users,
+			"seats", res.Load.Seats, "required", res.Load.Required, "steps", len(res.Load.Steps), "stop", res.Load.Stop,
+			"duration", res.Duration.Round(time.Second))
+	}
+	return res
+}
+
+// setLoad applies a config's process-wide load settings: the budget and
+// the tenants' seats.
+func (m *Monitor) setLoad(cfg *config.Config) {
+	l := cfg.Load
+	if m.budget == nil {
+		m.budget = probes.NewLoadBudget(l.MaxUsers, l.MaxRate, l.MaxConcurrentRuns)
+	} else {
+		m.budget.SetLimits(l.MaxUsers, l.MaxRate, l.MaxConcurrentRuns)
+	}
+	seats := map[string]int{}
+	for _, t := range cfg.Tenants {
+		seats[t.ID] = t.Seats
+	}
+	m.exporter.SetSeats(seats)
 }
 
 func listenError(addr, config string, err error) error {

@@ -67,6 +67,7 @@ func (m *Monitor) reload(why string) {
 		return
 	}
 	m.exporter.ConfigReloaded(true, time.Now())
+	m.setLoad(cfg)
 	m.mu.Lock()
 	old := m.cfg
 	m.cfg = cfg

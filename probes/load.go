@@ -198,7 +198,7 @@ func (r *loadRun) ramp(ctx context.Context, levels []int) *LoadResult {
 		s, ok := r.step(ctx, ticker, users, conf, lr)
 		if !ok {
 			lr.Stop = StopAborted
-			if errors.Is(context.Cause(ctx), errTimeCap) {
+			if errors.Is(context.Cause(ctx), errTimeCap) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				lr.Stop = StopTimeCap
 			}
 			break

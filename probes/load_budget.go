@@ -82,11 +82,8 @@ func (b *LoadBudget) Wait(ctx context.Context, key string, users int, rate float
 	if b == nil {
 		return func() {}, nil
 	}
-	if users > b.maxUsers {
-		return nil, fmt.Errorf("%d users exceed the process-wide budget of %d (load.max_users)", users, b.maxUsers)
-	}
-	if b.maxRate > 0 && rate > b.maxRate {
-		return nil, fmt.Errorf("%.0f requests/s exceed the process-wide budget of %.0f/s (load.max_rate)", rate, b.maxRate)
+	if err := b.fits(users, rate); err != nil {
+		return nil, err
 	}
 	for {
 		b.mu.Lock()
@@ -102,4 +99,27 @@ func (b *LoadBudget) Wait(ctx context.Context, key string, users int, rate float
 		case <-changed:
 		}
 	}
+}
+
+// fits tells whether a run of users and rate could ever fit the budget.
+func (b *LoadBudget) fits(users int, rate float64) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if users > b.maxUsers {
+		return fmt.Errorf("%d users exceed the process-wide budget of %d (load.max_users)", users, b.maxUsers)
+	}
+	if b.maxRate > 0 && rate > b.maxRate {
+		return fmt.Errorf("%.0f requests/s exceed the process-wide budget of %.0f/s (load.max_rate)", rate, b.maxRate)
+	}
+	return nil
+}
+
+// SetLimits changes the budget's bounds, as a config reload does. Runs
+// going on keep what they reserved; new ones are held to the new bounds.
+func (b *LoadBudget) SetLimits(maxUsers int, maxRate float64, maxRuns int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.maxUsers, b.maxRate, b.maxRuns = maxUsers, maxRate, max(maxRuns, 1)
+	close(b.changed)
+	b.changed = make(chan struct{})
 }

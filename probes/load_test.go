@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -256,4 +257,56 @@ func TestLoadBudget(t *testing.T) {
 		t.Errorf("users budget: %v, %v", err1, err2)
 	}
 	r1()
+}
+
+func TestLoadWindows(t *testing.T) {
+	spec := &LoadSpec{Windows: []LoadWindow{{Cron: "0 2 * * *", Duration: 4 * time.Hour}, {Cron: "30 22 * * 6", Duration: time.Hour}}}
+	day := func(h, m int) time.Time { return time.Date(2026, 11, 21, h, m, 0, 0, time.UTC) } // a Saturday
+	for _, tc := range []struct {
+		at      time.Time
+		wantOK  bool
+		wantEnd time.Time
+	}{
+		{day(1, 59), false, time.Time{}},
+		{day(2, 0), true, day(6, 0)},
+		{day(5, 59), true, day(6, 0)},
+		{day(6, 0), false, time.Time{}}, // the end is not in the window
+		{day(22, 45), true, day(23, 30)},
+		{day(22, 45).Add(24 * time.Hour), false, time.Time{}}, // Sunday: only Saturdays
+	} {
+		end, ok := spec.InWindow(tc.at)
+		if ok != tc.wantOK || !end.Equal(tc.wantEnd) {
+			t.Errorf("InWindow(%s) = %s, %v; want %s, %v", tc.at.Format("Mon 15:04"), end, ok, tc.wantEnd, tc.wantOK)
+		}
+	}
+	if end, ok := (&LoadSpec{}).InWindow(day(12, 0)); !ok || !end.IsZero() {
+		t.Errorf("no windows: %s %v, want any time", end, ok)
+	}
+}
+
+func TestScheduledLoadSkips(t *testing.T) {
+	_, url := newCapacityServer(t, 100, 0)
+	tg := loadTarget(url, Ramp{Start: 1, Step: 1, Max: 1, StepDuration: 300 * time.Millisecond, WarmUp: 50 * time.Millisecond})
+	now := time.Now().UTC()
+	// A window that opened an hour ago and closed a minute ago.
+	tg.Load.Windows = []LoadWindow{{Cron: fmt.Sprintf("%d %d * * *", now.Add(-time.Hour).Minute(), now.Add(-time.Hour).Hour()),
+		Duration: 59 * time.Minute}}
+	if _, skipped := RunScheduledLoad(context.Background(), tg, LoadOptions{}); skipped != SkipOutsideWindow {
+		t.Errorf("outside its window: skipped %q", skipped)
+	}
+	// Inside a window that ends in 300ms, while another run holds the budget.
+	b := NewLoadBudget(100, 0, 1)
+	release, _ := b.Reserve("globex/capacity", 10, 0, true)
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	tg.Load.Windows = nil
+	if _, skipped := RunScheduledLoad(ctx, tg, LoadOptions{Budget: b}); skipped != SkipLoadBudget {
+		t.Errorf("budget held: skipped %q", skipped)
+	}
+	release()
+	res, skipped := RunScheduledLoad(context.Background(), tg, LoadOptions{Budget: b})
+	if skipped != "" || res.Load == nil || len(res.Load.Steps) != 1 {
+		t.Errorf("budget free: skipped %q, %+v", skipped, res)
+	}
 }

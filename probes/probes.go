@@ -99,6 +99,11 @@ type Result struct {
 
 	// Load checks: the ramp's curve and knee.
 	Load *LoadResult
+
+	// Skipped is set when a scheduled run did not happen (a load run
+	// outside its window, or one that never got the load budget): there is
+	// no finding, and the scheduler only counts the skip.
+	Skipped string
 }
 
 // Phases splits an HTTP request's time the way blackbox_exporter does. With

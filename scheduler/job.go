@@ -24,6 +24,20 @@ const startMargin = 50 * time.Millisecond
 // canceled". Shutdown still cancels at once.
 const probeGrace = 6 * time.Second
 
+// runLimit is how long the scheduler lets a run of t go. A load run may
+// wait for the load budget up to its next run, then ramp for its duration
+// limit; it enforces both itself.
+func runLimit(t *probes.Target) time.Duration {
+	if t.Load == nil {
+		return t.Timeout + probeGrace
+	}
+	wait := t.Interval
+	if wait <= 0 {
+		wait = 24 * time.Hour // cron: the budget wait is bounded by windows, if any
+	}
+	return wait + t.Load.Jitter + t.Load.Limits.MaxDuration + probeGrace
+}
+
 // job is one (tenant × check) in gocron. Its target can be swapped by a
 // reload that keeps its timing, without rescheduling.
 type job struct {
@@ -122,13 +136,17 @@ func (s *Scheduler) run(j *job) {
 
 	t := j.target.Load()
 	s.o.Hooks.ObserveLag(max(0, s.clock.Since(planned)))
-	ctx, cancel := context.WithTimeout(s.ctx, t.Timeout+probeGrace)
+	ctx, cancel := context.WithTimeout(s.ctx, runLimit(t))
 	defer cancel()
 	s.o.Hooks.ProbeStarted()
 	defer s.o.Hooks.ProbeFinished() // also when a probe panics (gocron recovers it)
 	res := s.o.Probe(ctx, *t)
 	if s.ctx.Err() != nil || j.removed.Load() {
 		return // cut short by shutdown, or dropped by a reload: not a finding
+	}
+	if res.Skipped != "" {
+		s.o.Hooks.RunSkipped(res.Skipped)
+		return
 	}
 	s.o.OnResult(res)
 }

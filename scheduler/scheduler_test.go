@@ -286,3 +286,36 @@ func TestTargetsListsScheduledPlan(t *testing.T) {
 		t.Errorf("Targets() = %d targets, want 2", got)
 	}
 }
+
+// TestSkippedRunIsNotAResult: a run that did not happen (a load run
+// outside its window) is counted as skipped and delivers no result.
+func TestSkippedRunIsNotAResult(t *testing.T) {
+	t.Parallel()
+	r := newRecorder(0)
+	s, err := New(Options{Hooks: r, OnResult: r.onResult, Probe: func(ctx context.Context, t probes.Target) probes.Result {
+		return probes.Result{Tenant: t.Tenant, Check: t.Check, Skipped: probes.SkipOutsideWindow}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply([]probes.Target{target("acme", 100*time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Shutdown(context.Background())
+	time.Sleep(450 * time.Millisecond)
+	if r.skipped.Load() < 2 || r.count("acme/health") != 0 {
+		t.Errorf("%d skips, %d results; want skips and no result", r.skipped.Load(), r.count("acme/health"))
+	}
+}
+
+func TestLoadRunLimit(t *testing.T) {
+	load := &probes.Target{Interval: time.Hour, Timeout: 10 * time.Second,
+		Load: &probes.LoadSpec{Jitter: time.Minute, Limits: probes.LoadLimits{MaxDuration: 20 * time.Minute}}}
+	if got := runLimit(load); got != time.Hour+time.Minute+20*time.Minute+probeGrace {
+		t.Errorf("load run limit %s", got)
+	}
+	if got := runLimit(&probes.Target{Timeout: 10 * time.Second}); got != 10*time.Second+probeGrace {
+		t.Errorf("probe run limit %s", got)
+	}
+}
