@@ -19,12 +19,16 @@ import (
 //	PUT    /admin/tenants/{id}/fault   body: a Fault as JSON → 200 and the fault with defaults
 //	DELETE /admin/tenants/{id}/fault   → 204
 //	GET    /admin/faults               → 200 {"acme":{"mode":"slow","delay":"500ms"}, …}
+//	GET    /admin/tenants/{id}/load    → 200 LoadStats as JSON
+//	DELETE /admin/tenants/{id}/load    → 204, the load counters zeroed
 //
 // Errors are {"error":"…"}: 400 for a bad fault, 404 for an unknown tenant.
 func (s *Server) routeAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /admin/tenants/{id}/fault", s.putFault)
 	mux.HandleFunc("DELETE /admin/tenants/{id}/fault", s.deleteFault)
 	mux.HandleFunc("GET /admin/faults", s.listFaults)
+	mux.HandleFunc("GET /admin/tenants/{id}/load", s.getLoad)
+	mux.HandleFunc("DELETE /admin/tenants/{id}/load", s.deleteLoad)
 }
 
 const maxAdminBody = 64 << 10
@@ -36,9 +40,13 @@ func (s *Server) putFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var f Fault
+	var perr *faultParamError
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAdminBody))
 	if err := dec.Decode(&f); errors.Is(err, io.EOF) {
 		writeError(w, http.StatusBadRequest, errors.New(`missing fault: send JSON like {"mode":"slow","delay":"500ms"}`))
+		return
+	} else if errors.As(err, &perr) {
+		writeError(w, http.StatusBadRequest, perr)
 		return
 	} else if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("invalid fault JSON: %w", err))
@@ -68,6 +76,23 @@ func (s *Server) deleteFault(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listFaults(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.Faults())
+}
+
+func (s *Server) getLoad(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Load(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) deleteLoad(w http.ResponseWriter, r *http.Request) {
+	if err := s.ResetLoad(r.PathValue("id")); err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 type errorBody struct {
@@ -104,8 +129,24 @@ func FaultsRemote(ctx context.Context, adminBaseURL string) (map[string]Fault, e
 	return out, err
 }
 
+// LoadRemote returns tenant id's load counters from a running demo.
+func LoadRemote(ctx context.Context, adminBaseURL, id string) (LoadStats, error) {
+	var st LoadStats
+	err := adminCall(ctx, http.MethodGet, adminBaseURL, loadPath(id), nil, &st)
+	return st, err
+}
+
+// ResetLoadRemote zeroes tenant id's load counters on a running demo.
+func ResetLoadRemote(ctx context.Context, adminBaseURL, id string) error {
+	return adminCall(ctx, http.MethodDelete, adminBaseURL, loadPath(id), nil, nil)
+}
+
 func faultPath(id string) string {
 	return "/admin/tenants/" + url.PathEscape(id) + "/fault"
+}
+
+func loadPath(id string) string {
+	return "/admin/tenants/" + url.PathEscape(id) + "/load"
 }
 
 // adminCall sends one admin request to base+path and decodes a 2xx JSON

@@ -12,14 +12,17 @@ import (
 const Version = "2025.6.1-demo"
 
 // tenantApp is one tenant's application: its description, its state and its
-// handlers. Per-tenant features (sign-in, sessions, a capacity model) keep
+// handlers. Per-tenant features (sign-in, sessions, the capacity model) keep
 // their state here and add routes to tenantRoutes and steps to the
-// middleware chain.
+// middleware chain. An idle tenant's state stays a few hundred bytes: the
+// demo serves up to MaxTenants of them.
 type tenantApp struct {
 	Tenant
 	base     string // "/t/{id}": the path prefix of its routes and cookies
 	creds    credentials
 	sessions sessionStore
+	gate     gate // capacity slots, holding Tenant.Capacity unless a fault overrides it
+	load     loadCounters
 	fault    atomic.Pointer[activeFault]
 	leaf     leafCache
 }
@@ -27,8 +30,10 @@ type tenantApp struct {
 // newTenantApp builds tenant t whose synthetic user and OAuth2 client sign
 // in with password.
 func newTenantApp(t Tenant, password string) *tenantApp {
-	return &tenantApp{Tenant: t, base: "/t/" + t.ID, creds: newCredentials(t.ID, password),
+	a := &tenantApp{Tenant: t, base: "/t/" + t.ID, creds: newCredentials(t.ID, password),
 		leaf: leafCache{name: ServerName(t.ID)}}
+	a.gate.limit.Store(int64(t.Capacity))
+	return a
 }
 
 // tenantHandler serves one request for a tenant the server has already
@@ -38,27 +43,31 @@ type tenantHandler func(a *tenantApp, w http.ResponseWriter, r *http.Request)
 // middleware wraps every tenant route, outermost first.
 type middleware func(tenantHandler) tenantHandler
 
-var tenantMiddleware = []middleware{applyFault}
+var tenantMiddleware = []middleware{countLoad, applyFault}
 
 // tenantRoutes are a tenant's endpoints relative to its base URL /t/{id}.
-// The catch-all makes faults apply to every path, known or not.
+// The catch-all makes faults apply to every path, known or not. Requests
+// with a session hold a capacity slot (gateSessions), but on the routes
+// that handle slots themselves (ownGate): sign-in takes one for the new
+// session, sign-out frees one and never waits.
 var tenantRoutes = []struct {
 	method, path string
 	h            tenantHandler
+	ownGate      bool
 }{
-	{"GET", "/health", (*tenantApp).health},
-	{"GET", "/api/status", (*tenantApp).status},
-	{"GET", "/api/items", (*tenantApp).items},
+	{"GET", "/health", (*tenantApp).health, false},
+	{"GET", "/api/status", (*tenantApp).status, false},
+	{"GET", "/api/items", (*tenantApp).items, false},
 	// Sign-in, three ways (signin.go, oauth.go), and who is signed in.
-	{"GET", "/login", (*tenantApp).loginPage},
-	{"POST", "/login", signInEndpoint(false, (*tenantApp).submitLogin)},
-	{"GET", "/home", (*tenantApp).home},
-	{"POST", "/logout", (*tenantApp).logout},
-	{"POST", "/api/session", signInEndpoint(true, (*tenantApp).createSession)},
-	{"DELETE", "/api/session", (*tenantApp).deleteSession},
-	{"POST", "/oauth/token", signInEndpoint(true, (*tenantApp).oauthToken)},
-	{"GET", "/api/me", (*tenantApp).me},
-	{"", "/", (*tenantApp).notFound},
+	{"GET", "/login", (*tenantApp).loginPage, false},
+	{"POST", "/login", signInEndpoint(false, (*tenantApp).submitLogin), true},
+	{"GET", "/home", (*tenantApp).home, false},
+	{"POST", "/logout", (*tenantApp).logout, true},
+	{"POST", "/api/session", signInEndpoint(true, (*tenantApp).createSession), true},
+	{"DELETE", "/api/session", (*tenantApp).deleteSession, true},
+	{"POST", "/oauth/token", signInEndpoint(true, (*tenantApp).oauthToken), true},
+	{"GET", "/api/me", (*tenantApp).me, false},
+	{"", "/", (*tenantApp).notFound, false},
 }
 
 // routeTenants registers tenantRoutes under /t/{id} on mux, each wrapped in
@@ -66,6 +75,9 @@ var tenantRoutes = []struct {
 func routeTenants(mux *http.ServeMux, tenants map[string]*tenantApp) {
 	for _, rt := range tenantRoutes {
 		h := rt.h
+		if !rt.ownGate {
+			h = gateSessions(h)
+		}
 		for i := len(tenantMiddleware) - 1; i >= 0; i-- {
 			h = tenantMiddleware[i](h)
 		}

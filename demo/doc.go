@@ -15,6 +15,21 @@
 // last SessionTTL, at most MaxSessionsPerTenant per tenant. Sign-in faults:
 // wrong_credentials, token_error, session_expiry, slow_signin.
 //
+// Every tenant has a capacity (Tenant.Capacity, Options.Capacities; see
+// capacity.go): the concurrent users it serves well, so a load check has a
+// knee to find. Acme serves 150 users of its 500 seats; initech, soylent and
+// wonka also break below their seats; most tenants serve 1.2–1.5 times
+// theirs. A signed-in session holds one slot from sign-in (or its first
+// request) until sign-out or SessionIdle without a request. With every slot
+// held, requests with a session queue (at most capacity/20, at least one) for
+// up to QueueTimeout, then get 503 "over capacity" with Retry-After: 1, as
+// does sign-in; requests without a session are never held up. The capacity
+// fault ({"mode":"capacity","users":80}) changes a capacity while it lasts.
+// APIKey gives MaxAPIKeys ready bearer credentials per tenant, each a session
+// of its own. Server.Load (GET /admin/tenants/{id}/load) counts requests,
+// rejections, in-flight and per-second peaks and slots, so a test can prove
+// a load generator kept to its caps; ResetLoad zeroes them.
+//
 // Quick use:
 //
 //	s, err := demo.New(demo.Options{Tenants: 100, Password: os.Getenv(demo.PasswordEnv)})
@@ -22,5 +37,7 @@
 //	if err := s.Start(); err != nil { … }        // 127.0.0.1:8081 and :8443
 //	defer s.Shutdown(ctx)
 //	s.SetFault("acme", demo.Fault{Mode: demo.ModeSlow, Delay: 3 * time.Second})
+//	s.SetFault("acme", demo.Fault{Mode: demo.ModeCapacity, Users: 80})
+//	st, _ := s.Load("acme")                         // st.Rejected, st.PeakInFlight, …
 //	demo.WriteChecks(f, s.Tenants(), s.URL(), s.TLSURL())   // + demo.ChecksOnly(…, demo.CheckSignIn)
 package demo

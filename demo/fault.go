@@ -23,10 +23,14 @@ const (
 	ModeExpiringTLS Mode = "expiring_tls" // the SNI certificate expires in 3 days
 
 	// Sign-in faults (see signin.go for the endpoints).
-	ModeWrongCredentials Mode = "wrong_credentials" // the synthetic user's password and the client secret are rejected
+	ModeWrongCredentials Mode = "wrong_credentials" // the synthetic user's password, the client secret and API keys are rejected
 	ModeTokenError       Mode = "token_error"       // POST /api/session and /oauth/token answer 500
 	ModeSessionExpiry    Mode = "session_expiry"    // sign-in succeeds, but every session is born expired
 	ModeSlowSignIn       Mode = "slow_signin"       // sign-in POSTs wait Delay (default 5s) first
+
+	// ModeCapacity serves Users concurrent users instead of the tenant's
+	// capacity (capacity.go); 0 lifts the limit.
+	ModeCapacity Mode = "capacity"
 )
 
 // Defaults and bounds of the fault parameters.
@@ -40,11 +44,15 @@ const (
 var ErrUnknownTenant = errors.New("unknown tenant")
 
 // Fault is what goes wrong with one tenant. In JSON (the admin API):
-// {"mode":"slow","delay":"500ms"} or {"mode":"error","status":502}.
+// {"mode":"slow","delay":"500ms"}, {"mode":"error","status":502} or
+// {"mode":"capacity","users":80}.
 type Fault struct {
 	Mode   Mode
 	Delay  time.Duration // slow and slow_signin only; default DefaultSlowDelay
 	Status int           // error only; 400–599, default DefaultErrorStatus
+	// Users is capacity's only, and required in JSON: the concurrent users
+	// served while the fault lasts, 0 (unlimited) to MaxCapacity.
+	Users int
 }
 
 // modeSpec is what a mode does. A new mode is one entry in modes.
@@ -58,9 +66,9 @@ type modeSpec struct {
 	// presented for the tenant's SNI while the fault is active.
 	certValidity func(now time.Time) (notBefore, notAfter time.Time)
 	// signIn changes how the sign-in endpoints behave.
-	signIn     signInFault
-	usesDelay  bool
-	usesStatus bool
+	signIn signInFault
+	// usesUsers: Fault.Users replaces the tenant's capacity.
+	usesDelay, usesStatus, usesUsers bool
 }
 
 // signInFault is what a mode does to sign-in; the sign-in handlers read it.
@@ -88,11 +96,12 @@ var modes = map[Mode]modeSpec{
 	ModeTokenError:       {signIn: signInFault{tokenError: true}},
 	ModeSessionExpiry:    {signIn: signInFault{expireSessions: true}},
 	ModeSlowSignIn:       {signIn: signInFault{slow: true}, usesDelay: true},
+	ModeCapacity:         {usesUsers: true},
 }
 
 // modeNames lists the modes for error messages, in a stable order.
 const modeNames = "down, slow, error, wrong_body, expired_tls, expiring_tls, " +
-	"wrong_credentials, token_error, session_expiry or slow_signin"
+	"wrong_credentials, token_error, session_expiry, slow_signin or capacity"
 
 // normalize validates f against its mode and fills in defaults.
 func (f Fault) normalize() (Fault, modeSpec, error) {
@@ -109,6 +118,10 @@ func (f Fault) normalize() (Fault, modeSpec, error) {
 		return f, spec, fmt.Errorf("status applies only to mode %q, not %q", ModeError, f.Mode)
 	case f.Status != 0 && (f.Status < 400 || f.Status > 599):
 		return f, spec, fmt.Errorf("status %d is not an error status (400–599)", f.Status)
+	case f.Users != 0 && !spec.usesUsers:
+		return f, spec, errUsersOnly(f.Mode)
+	case f.Users < 0 || f.Users > MaxCapacity:
+		return f, spec, fmt.Errorf("users %d out of range (0 for unlimited to %d)", f.Users, MaxCapacity)
 	}
 	if spec.usesDelay && f.Delay == 0 {
 		f.Delay = DefaultSlowDelay
@@ -119,22 +132,42 @@ func (f Fault) normalize() (Fault, modeSpec, error) {
 	return f, spec, nil
 }
 
+func errUsersOnly(m Mode) error {
+	return fmt.Errorf("users applies only to mode %q, not %q", ModeCapacity, m)
+}
+
+// faultParamError is a fault whose JSON is well-formed but whose parameters
+// do not fit its mode.
+type faultParamError struct{ Err error }
+
+func (e *faultParamError) Error() string { return e.Err.Error() }
+func (e *faultParamError) Unwrap() error { return e.Err }
+
 type faultJSON struct {
 	Mode   Mode   `json:"mode"`
 	Delay  string `json:"delay,omitempty"`
 	Status int    `json:"status,omitempty"`
+	// Users is a pointer so that capacity's users 0 (unlimited) is written
+	// and a missing users is told apart from it.
+	Users *int `json:"users,omitempty"`
 }
 
-// MarshalJSON writes the delay as a Go duration string ("500ms").
+// MarshalJSON writes the delay as a Go duration string ("500ms"), and users
+// for capacity even when 0.
 func (f Fault) MarshalJSON() ([]byte, error) {
 	j := faultJSON{Mode: f.Mode, Status: f.Status}
 	if f.Delay != 0 {
 		j.Delay = f.Delay.String()
 	}
+	if f.Users != 0 || modes[f.Mode].usesUsers {
+		j.Users = &f.Users
+	}
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads the admin API's fault object; unknown fields are errors.
+// UnmarshalJSON reads the admin API's fault object; unknown fields are
+// errors, and so are a capacity fault without users and users with another
+// mode (a *faultParamError): users 0 means unlimited, too much to assume.
 func (f *Fault) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -149,7 +182,19 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("delay: %w", err)
 		}
 	}
+	if spec, ok := modes[j.Mode]; ok {
+		switch {
+		case spec.usesUsers && j.Users == nil:
+			return &faultParamError{fmt.Errorf(`mode %q needs users: the concurrent users served (0 for unlimited to %d), e.g. {"mode":"capacity","users":80}`,
+				j.Mode, MaxCapacity)}
+		case !spec.usesUsers && j.Users != nil:
+			return &faultParamError{errUsersOnly(j.Mode)}
+		}
+	}
 	*f = Fault{Mode: j.Mode, Delay: d, Status: j.Status}
+	if j.Users != nil {
+		f.Users = *j.Users
+	}
 	return nil
 }
 
@@ -179,9 +224,20 @@ func (s *Server) SetFault(id string, f Fault) (Fault, error) {
 			return Fault{}, err
 		}
 	}
+	s.faultMu.Lock()
 	a.fault.Store(af)
-	s.log.Info("demo fault set", "tenant", id, "mode", f.Mode, "delay", f.Delay, "status", f.Status)
+	a.gate.setLimit(a.capacityUnder(af))
+	s.faultMu.Unlock()
+	s.log.Info("demo fault set", "tenant", id, "mode", f.Mode, "delay", f.Delay, "status", f.Status, "users", f.Users)
 	return f, nil
+}
+
+// capacityUnder is the tenant's capacity while f (nil: none) is active.
+func (a *tenantApp) capacityUnder(f *activeFault) int {
+	if f != nil && f.spec.usesUsers {
+		return f.Users
+	}
+	return a.Capacity
 }
 
 // ClearFault makes tenant id healthy again. Clearing a healthy tenant is a no-op.
@@ -190,7 +246,11 @@ func (s *Server) ClearFault(id string) error {
 	if a == nil {
 		return fmt.Errorf("%w %q", ErrUnknownTenant, id)
 	}
-	if old := a.fault.Swap(nil); old != nil {
+	s.faultMu.Lock()
+	old := a.fault.Swap(nil)
+	a.gate.setLimit(a.Capacity)
+	s.faultMu.Unlock()
+	if old != nil {
 		s.log.Info("demo fault cleared", "tenant", id, "mode", old.Mode)
 	}
 	return nil

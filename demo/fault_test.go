@@ -93,6 +93,10 @@ func TestSetFaultValidation(t *testing.T) {
 		{"acme", Fault{Mode: ModeDown, Delay: time.Second}, "delay applies only to mode"},
 		{"acme", Fault{Mode: ModeSlow, Status: 500}, "status applies only to mode"},
 		{"acme", Fault{Mode: ModeError, Status: 200}, "not an error status"},
+		{"acme", Fault{Mode: ModeCapacity, Users: -1}, "users -1 out of range (0 for unlimited to 1000000)"},
+		{"acme", Fault{Mode: ModeCapacity, Users: MaxCapacity + 1}, "out of range"},
+		{"acme", Fault{Mode: ModeSlow, Users: 5}, `users applies only to mode "capacity", not "slow"`},
+		{"acme", Fault{Mode: ModeCapacity, Users: 5, Status: 503}, "status applies only to mode"},
 	}
 	for _, tt := range tests {
 		_, err := s.SetFault(tt.id, tt.fault)
@@ -130,5 +134,14 @@ func TestFaultDefaultsAndJSON(t *testing.T) {
 	var f Fault
 	if err := json.Unmarshal(b, &f); err != nil || f.Delay != 500*time.Millisecond {
 		t.Errorf("round trip: %+v, %v", f, err)
+	}
+	// Capacity's users is written even when 0 (unlimited), and read back.
+	for _, users := range []int{0, 80} {
+		b, _ := json.Marshal(Fault{Mode: ModeCapacity, Users: users})
+		var f Fault
+		if err := json.Unmarshal(b, &f); err != nil || f != (Fault{Mode: ModeCapacity, Users: users}) ||
+			!strings.Contains(string(b), `"users":`) {
+			t.Errorf("capacity %d: %s → %+v, %v", users, b, f, err)
+		}
 	}
 }

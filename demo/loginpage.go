@@ -69,7 +69,11 @@ func (a *tenantApp) submitLogin(w http.ResponseWriter, r *http.Request) {
 		a.renderLogin(w, r, http.StatusUnauthorized, "invalid username or password")
 		return
 	}
-	http.SetCookie(w, a.cookie(r, sessionCookie, a.startSession(user), expiresIn))
+	tok, ok := a.startSession(w, r, user)
+	if !ok {
+		return
+	}
+	http.SetCookie(w, a.cookie(r, sessionCookie, tok, expiresIn))
 	http.SetCookie(w, a.cookie(r, csrfCookie, "", -1)) // spent
 	http.Redirect(w, r, a.base+"/home", http.StatusSeeOther)
 }
@@ -84,13 +88,10 @@ type homeData struct {
 	Name, User, Action string
 }
 
+// home greets the signed-in user: a browser by its cookie, a load test's
+// user by its bearer token or API key.
 func (a *tenantApp) home(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		http.Redirect(w, r, a.base+"/login", http.StatusSeeOther)
-		return
-	}
-	user, ok := a.sessions.lookup(c.Value)
+	user, ok := a.signedIn(r)
 	if !ok {
 		http.Redirect(w, r, a.base+"/login", http.StatusSeeOther)
 		return
@@ -102,6 +103,7 @@ func (a *tenantApp) home(w http.ResponseWriter, r *http.Request) {
 // SameSite=Lax, so another site cannot send it with a POST.
 func (a *tenantApp) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
+		a.gate.release(c.Value)
 		a.sessions.revoke(c.Value)
 	}
 	http.SetCookie(w, a.cookie(r, sessionCookie, "", -1))

@@ -58,7 +58,10 @@ func (a *tenantApp) oauthToken(w http.ResponseWriter, r *http.Request) {
 		oauthFail(w, http.StatusBadRequest, "unsupported_grant_type", "supported: client_credentials, password")
 		return
 	}
-	tok := a.startSession(user)
+	tok, ok := a.startSession(w, r, user)
+	if !ok {
+		return
+	}
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: expiresIn})
 }
 

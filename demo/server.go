@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,7 +37,10 @@ type Options struct {
 	// reads them from PasswordEnv + "_" + the id in capitals, dashes as
 	// underscores: FOREWARN_DEMO_PASSWORD_ACME).
 	Passwords map[string]string
-	Logger    *slog.Logger
+	// Capacities override tenants' capacities (Tenant.Capacity), by tenant
+	// id: the concurrent users each serves, 0 for unlimited.
+	Capacities map[string]int
+	Logger     *slog.Logger
 }
 
 // Server is the simulated SaaS. Create it with New, then either Start it or
@@ -54,6 +58,10 @@ type Server struct {
 	// faults stop waiting.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// faultMu keeps a tenant's stored fault and its gate's capacity in
+	// step when SetFault and ClearFault race.
+	faultMu sync.Mutex
 
 	mu               sync.Mutex
 	httpLn, tlsLn    net.Listener
@@ -90,6 +98,9 @@ func New(o Options) (*Server, error) {
 		tenants: make(map[string]*tenantApp, o.Tenants),
 		noSNI:   leafCache{name: "demo.forewarn.test"},
 	}
+	if err := applyCapacities(s.list, o.Capacities); err != nil {
+		return nil, err
+	}
 	s.order = make([]*tenantApp, len(s.list))
 	for i, t := range s.list {
 		s.order[i] = newTenantApp(t, cmp.Or(o.Passwords[t.ID], o.Password))
@@ -102,6 +113,28 @@ func New(o Options) (*Server, error) {
 	s.routeAdmin(mux)
 	s.handler = mux
 	return s, nil
+}
+
+// applyCapacities sets the capacities of Options.Capacities on tenants.
+func applyCapacities(tenants []Tenant, capacities map[string]int) error {
+	left := len(capacities)
+	for i := range tenants {
+		if c, ok := capacities[tenants[i].ID]; ok {
+			if c < 0 || c > MaxCapacity {
+				return fmt.Errorf("demo: capacity of %s: %d: want 0 (unlimited) to %d", tenants[i].ID, c, MaxCapacity)
+			}
+			tenants[i].Capacity = c
+			left--
+		}
+	}
+	if left > 0 {
+		for id := range capacities {
+			if !slices.ContainsFunc(tenants, func(t Tenant) bool { return t.ID == id }) {
+				return fmt.Errorf("demo: capacity of %q: %w", id, ErrUnknownTenant)
+			}
+		}
+	}
+	return nil
 }
 
 // Handler serves tenants under /t/{id}/ and the admin API under /admin/; for

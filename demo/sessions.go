@@ -36,9 +36,9 @@ type session struct {
 // tenant, and in steady state only those signed in within the last ttl.
 //
 // The zero value is ready: ttl, max and now default to SessionTTL,
-// MaxSessionsPerTenant and time.Now. A capacity model (a bound on concurrent
-// users, queueing at sign-in) belongs in front of issue, in
-// tenantApp.startSession; live gives it the count of signed-in users.
+// MaxSessionsPerTenant and time.Now. The capacity model (capacity.go) sits in
+// front of it: tenantApp.startSession takes the new session a slot before
+// adding it.
 type sessionStore struct {
 	ttl time.Duration
 	max int
@@ -70,10 +70,17 @@ func (s *sessionStore) limit() int {
 	return MaxSessionsPerTenant
 }
 
-// issue starts a session for user and returns its token. An expired session
-// (the session_expiry fault) is stored like any other but never validates.
+// issue starts a session for user and returns its token.
 func (s *sessionStore) issue(user string, expired bool) string {
 	tok := newToken(32)
+	s.add(tok, user, expired)
+	return tok
+}
+
+// add starts a session for user with token tok, a fresh newToken. An expired
+// session (the session_expiry fault) is stored like any other but never
+// validates.
+func (s *sessionStore) add(tok, user string, expired bool) {
 	now := s.clock()
 	ses := &session{token: tok, user: user, expires: now.Add(s.lifetime())}
 	if expired {
@@ -96,7 +103,6 @@ func (s *sessionStore) issue(user string, expired bool) string {
 		s.oldest = ses
 	}
 	s.newest = ses
-	return tok
 }
 
 // lookup returns the user signed in with tok, if the session is live.

@@ -21,7 +21,12 @@ import (
 //	GET  /api/me          Bearer token or session cookie → {"user","tenant","plan"}
 //
 // Each tenant has one synthetic user, SyntheticUser(id), and one OAuth2
-// client, OAuthClientID(id); both sign in with Options.Password.
+// client, OAuthClientID(id); both sign in with Options.Password. API keys
+// (apikey.go) act as the synthetic user wherever a bearer token does.
+//
+// Signing in takes a slot of the tenant's capacity (capacity.go): when the
+// tenant is full, sign-in waits, then answers 503. Signing out gives the
+// slot back and never waits.
 
 // DefaultPassword is the synthetic users' password when Options.Password is
 // empty. It is public: anyone can sign in to a demo that uses it.
@@ -80,10 +85,19 @@ func (a *tenantApp) validClient(id, secret string) bool {
 // equal compares in constant time: 1 when a == b.
 func equal(a, b string) int { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) }
 
-// startSession signs user in and returns the session's token. A capacity
-// model (a bound on concurrent sessions, queueing) admits or delays users here.
-func (a *tenantApp) startSession(user string) string {
-	return a.sessions.issue(user, a.signInFault().expireSessions)
+// startSession signs user in and returns the session's token, once the
+// session has a slot of the tenant's capacity: it may queue for one. When
+// the tenant stays full it answers 503 itself and ok is false.
+func (a *tenantApp) startSession(w http.ResponseWriter, r *http.Request, user string) (tok string, ok bool) {
+	tok = newToken(32)
+	s, ok := a.gate.acquire(r.Context(), tok)
+	if !ok {
+		a.overCapacity(w)
+		return "", false
+	}
+	a.gate.done(s) // the slot idles from now until the session's next request
+	a.sessions.add(tok, user, a.signInFault().expireSessions)
+	return tok, true
 }
 
 var expiresIn = int(SessionTTL / time.Second)
@@ -106,13 +120,17 @@ func signInEndpoint(token bool, next tenantHandler) tenantHandler {
 	}
 }
 
-// signedIn returns the user of the request's session: its bearer token when
-// it sends an Authorization header, else its session cookie.
+// signedIn returns the user of the request's session: its bearer token (a
+// session token or an API key) when it sends an Authorization header, else
+// its session cookie.
 func (a *tenantApp) signedIn(r *http.Request) (string, bool) {
 	if r.Header.Get("Authorization") != "" {
 		tok, ok := bearerToken(r)
 		if !ok {
 			return "", false
+		}
+		if strings.HasPrefix(tok, apiKeyPrefix) && a.validAPIKey(tok) {
+			return a.creds.user, true
 		}
 		return a.sessions.lookup(tok)
 	}
@@ -174,20 +192,25 @@ func (a *tenantApp) createSession(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, errorBody{"invalid credentials"})
 		return
 	}
-	tok := a.startSession(req.User)
+	tok, ok := a.startSession(w, r, req.User)
+	if !ok {
+		return
+	}
 	noStore(w)
 	writeJSON(w, http.StatusOK, sessionResponse{Token: tok, ExpiresIn: expiresIn})
 }
 
 // deleteSession signs a bearer token out. Like token revocation (RFC 7009
 // §2.2) it answers 204 for a token that has already expired or ended, so a
-// sign-out step does not fail a check twice.
+// sign-out step does not fail a check twice. An API key stays valid; its
+// slot is freed.
 func (a *tenantApp) deleteSession(w http.ResponseWriter, r *http.Request) {
 	tok, ok := bearerToken(r)
 	if !ok {
 		notSignedIn(w)
 		return
 	}
+	a.gate.release(tok)
 	a.sessions.revoke(tok)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -17,6 +17,11 @@ type Tenant struct {
 	Plan   string // enterprise, business or starter
 	Region string // eu-west, us-east or ap-south
 	Public bool   // may be named on the public status page
+	// Capacity is how many concurrent users (sessions in use) the tenant
+	// serves well; past it, users queue and are refused (capacity.go). 0 is
+	// unlimited. It is what a load check's knee should find: most tenants
+	// have room above their seats, a few (acme first) break below them.
+	Capacity int
 }
 
 // BaseURL is the tenant's base URL under a demo HTTP (or HTTPS) base such as
@@ -31,27 +36,29 @@ func ServerName(id string) string { return id + dnsSuffix }
 const dnsSuffix = ".demo.forewarn.test"
 
 // namedTenants are the first tenants, realistic enough for a quickstart.
+// Acme is the story: 500 seats sold, 150 users served. Initech, soylent and
+// wonka also break below their seats; the others serve 1.2–1.5 times theirs.
 var namedTenants = []Tenant{
-	{ID: "acme", Name: "Acme Corp", Seats: 500, Plan: "enterprise", Region: "eu-west", Public: true},
-	{ID: "globex", Name: "Globex Corporation", Seats: 250, Plan: "business", Region: "us-east", Public: true},
-	{ID: "initech", Name: "Initech", Seats: 120, Plan: "business", Region: "us-east"},
-	{ID: "umbrella", Name: "Umbrella Corporation", Seats: 1500, Plan: "enterprise", Region: "eu-west"},
-	{ID: "hooli", Name: "Hooli", Seats: 2000, Plan: "enterprise", Region: "us-east"},
-	{ID: "soylent", Name: "Soylent Corp", Seats: 40, Plan: "starter", Region: "ap-south"},
-	{ID: "stark", Name: "Stark Industries", Seats: 800, Plan: "enterprise", Region: "us-east"},
-	{ID: "wayne", Name: "Wayne Enterprises", Seats: 600, Plan: "enterprise", Region: "us-east"},
-	{ID: "wonka", Name: "Wonka Industries", Seats: 75, Plan: "business", Region: "eu-west"},
-	{ID: "cyberdyne", Name: "Cyberdyne Systems", Seats: 300, Plan: "business", Region: "us-east"},
-	{ID: "tyrell", Name: "Tyrell Corporation", Seats: 450, Plan: "enterprise", Region: "ap-south"},
-	{ID: "oscorp", Name: "Oscorp", Seats: 150, Plan: "business", Region: "us-east"},
-	{ID: "massive-dynamic", Name: "Massive Dynamic", Seats: 350, Plan: "enterprise", Region: "eu-west"},
-	{ID: "vandelay", Name: "Vandelay Industries", Seats: 15, Plan: "starter", Region: "us-east"},
-	{ID: "pied-piper", Name: "Pied Piper", Seats: 25, Plan: "starter", Region: "us-east"},
-	{ID: "dunder-mifflin", Name: "Dunder Mifflin", Seats: 60, Plan: "business", Region: "us-east"},
-	{ID: "prestige", Name: "Prestige Worldwide", Seats: 10, Plan: "starter", Region: "ap-south"},
-	{ID: "gringotts", Name: "Gringotts", Seats: 200, Plan: "business", Region: "eu-west"},
-	{ID: "aperture", Name: "Aperture Science", Seats: 90, Plan: "business", Region: "ap-south"},
-	{ID: "weyland", Name: "Weyland-Yutani", Seats: 1000, Plan: "enterprise", Region: "ap-south"},
+	{ID: "acme", Name: "Acme Corp", Seats: 500, Capacity: 150, Plan: "enterprise", Region: "eu-west", Public: true},
+	{ID: "globex", Name: "Globex Corporation", Seats: 250, Capacity: 350, Plan: "business", Region: "us-east", Public: true},
+	{ID: "initech", Name: "Initech", Seats: 120, Capacity: 90, Plan: "business", Region: "us-east"},
+	{ID: "umbrella", Name: "Umbrella Corporation", Seats: 1500, Capacity: 2000, Plan: "enterprise", Region: "eu-west"},
+	{ID: "hooli", Name: "Hooli", Seats: 2000, Capacity: 2500, Plan: "enterprise", Region: "us-east"},
+	{ID: "soylent", Name: "Soylent Corp", Seats: 40, Capacity: 30, Plan: "starter", Region: "ap-south"},
+	{ID: "stark", Name: "Stark Industries", Seats: 800, Capacity: 1000, Plan: "enterprise", Region: "us-east"},
+	{ID: "wayne", Name: "Wayne Enterprises", Seats: 600, Capacity: 800, Plan: "enterprise", Region: "us-east"},
+	{ID: "wonka", Name: "Wonka Industries", Seats: 75, Capacity: 60, Plan: "business", Region: "eu-west"},
+	{ID: "cyberdyne", Name: "Cyberdyne Systems", Seats: 300, Capacity: 400, Plan: "business", Region: "us-east"},
+	{ID: "tyrell", Name: "Tyrell Corporation", Seats: 450, Capacity: 600, Plan: "enterprise", Region: "ap-south"},
+	{ID: "oscorp", Name: "Oscorp", Seats: 150, Capacity: 200, Plan: "business", Region: "us-east"},
+	{ID: "massive-dynamic", Name: "Massive Dynamic", Seats: 350, Capacity: 500, Plan: "enterprise", Region: "eu-west"},
+	{ID: "vandelay", Name: "Vandelay Industries", Seats: 15, Capacity: 20, Plan: "starter", Region: "us-east"},
+	{ID: "pied-piper", Name: "Pied Piper", Seats: 25, Capacity: 35, Plan: "starter", Region: "us-east"},
+	{ID: "dunder-mifflin", Name: "Dunder Mifflin", Seats: 60, Capacity: 80, Plan: "business", Region: "us-east"},
+	{ID: "prestige", Name: "Prestige Worldwide", Seats: 10, Capacity: 15, Plan: "starter", Region: "ap-south"},
+	{ID: "gringotts", Name: "Gringotts", Seats: 200, Capacity: 250, Plan: "business", Region: "eu-west"},
+	{ID: "aperture", Name: "Aperture Science", Seats: 90, Capacity: 120, Plan: "business", Region: "ap-south"},
+	{ID: "weyland", Name: "Weyland-Yutani", Seats: 1000, Capacity: 1500, Plan: "enterprise", Region: "ap-south"},
 }
 
 var regions = []string{"eu-west", "us-east", "ap-south"}
@@ -89,5 +96,34 @@ func generatedTenant(i int) Tenant {
 	default:
 		t.Plan, t.Seats = "starter", 5+int(x/30%45)
 	}
+	t.Capacity = generatedCapacity(id, t.Seats)
 	return t
+}
+
+// generatedCapacity derives a generated tenant's capacity from its seats and a
+// second hash of its id (the first one's bits are spent on plan and seats):
+// one tenant in eight serves 60–90% of its seats, the others 120–150%,
+// rounded as a vendor's sizing would be.
+func generatedCapacity(id string, seats int) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	h.Write([]byte("/capacity"))
+	y := h.Sum32()
+	below := y%8 == 0
+	pct := 120 + int(y/8%31)
+	if below {
+		pct = 60 + int(y/8%31)
+	}
+	c := (seats*pct + 50) / 100
+	switch {
+	case c >= 200:
+		c = (c + 5) / 10 * 10
+	case c >= 50:
+		c = (c + 2) / 5 * 5
+	}
+	// Rounding must not carry a small tenant across its seats.
+	if below {
+		return max(min(c, seats-1), 1)
+	}
+	return max(c, seats+1)
 }

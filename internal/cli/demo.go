@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,18 +16,21 @@ import (
 )
 
 type demoCmd struct {
-	Serve  demoServeCmd  `cmd:"" default:"withargs" help:"Serve the demo tenants (the default)."`
-	Fault  demoFaultCmd  `cmd:"" help:"Inject a fault into one tenant of a running demo."`
-	Clear  demoClearCmd  `cmd:"" help:"Clear a tenant's fault in a running demo."`
-	Faults demoFaultsCmd `cmd:"" help:"List the faults active in a running demo."`
-	Checks demoChecksCmd `cmd:"" help:"Print a checks.yaml probing the demo's tenants."`
+	Serve   demoServeCmd   `cmd:"" default:"withargs" help:"Serve the demo tenants (the default)."`
+	Fault   demoFaultCmd   `cmd:"" help:"Inject a fault into one tenant of a running demo."`
+	Clear   demoClearCmd   `cmd:"" help:"Clear a tenant's fault in a running demo."`
+	Faults  demoFaultsCmd  `cmd:"" help:"List the faults active in a running demo."`
+	Load    demoLoadCmd    `cmd:"" help:"Print one tenant's load counters in a running demo: requests, rejections, peaks, capacity."`
+	APIKeys demoAPIKeysCmd `cmd:"" name:"api-keys" help:"Print API keys of one tenant, one a line: ready credentials for a load test's users."`
+	Checks  demoChecksCmd  `cmd:"" help:"Print a checks.yaml probing the demo's tenants."`
 }
 
 type demoServeCmd struct {
-	Tenants   int    `help:"Number of tenants (1 to 10000)." default:"20"`
-	Listen    string `help:"HTTP listener: tenants at /t/{id}/, fault admin API at /admin/." default:"127.0.0.1:8081"`
-	TLSListen string `help:"TLS listener; certificates by SNI {id}.demo.forewarn.test, signed by demo/ca.pem." default:"127.0.0.1:8443"`
-	Password  string `help:"Password of every tenant's synthetic user (synthetic@{id}.example) and its OAuth2 client secret (forewarn-{id}); FOREWARN_DEMO_PASSWORD_{ID} gives one tenant its own, e.g. FOREWARN_DEMO_PASSWORD_ACME." env:"FOREWARN_DEMO_PASSWORD"`
+	Tenants   int            `help:"Number of tenants (1 to 10000)." default:"20"`
+	Listen    string         `help:"HTTP listener: tenants at /t/{id}/, fault admin API at /admin/." default:"127.0.0.1:8081"`
+	TLSListen string         `help:"TLS listener; certificates by SNI {id}.demo.forewarn.test, signed by demo/ca.pem." default:"127.0.0.1:8443"`
+	Password  string         `help:"Password of every tenant's synthetic user (synthetic@{id}.example) and its OAuth2 client secret (forewarn-{id}); FOREWARN_DEMO_PASSWORD_{ID} gives one tenant its own, e.g. FOREWARN_DEMO_PASSWORD_ACME." env:"FOREWARN_DEMO_PASSWORD"`
+	Capacity  map[string]int `help:"Override tenants' capacities, the concurrent users each serves before requests queue and fail (0: unlimited), e.g. --capacity acme=50;globex=0. Default: acme 150 of its 500 seats, most tenants 1.2–1.5 times their seats." placeholder:"ID=USERS"`
 }
 
 func (c demoServeCmd) Run(e *env) error {
@@ -35,6 +40,7 @@ func (c demoServeCmd) Run(e *env) error {
 	srv, err := demo.New(demo.Options{
 		Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Logger: e.log,
 		Password: c.Password, Passwords: demo.PasswordsFromEnv(os.Environ(), c.Tenants),
+		Capacities: c.Capacity,
 	})
 	if err != nil {
 		return err
@@ -64,18 +70,38 @@ func (a demoAdmin) base() string {
 type demoFaultCmd struct {
 	demoAdmin
 	Tenant string        `arg:"" help:"Tenant id."`
-	Mode   string        `arg:"" help:"down, slow, error, wrong_body, expired_tls, expiring_tls, wrong_credentials, token_error, session_expiry or slow_signin." enum:"down,slow,error,wrong_body,expired_tls,expiring_tls,wrong_credentials,token_error,session_expiry,slow_signin"`
+	Mode   string        `arg:"" help:"down, slow, error, wrong_body, expired_tls, expiring_tls, wrong_credentials, token_error, session_expiry, slow_signin or capacity." enum:"down,slow,error,wrong_body,expired_tls,expiring_tls,wrong_credentials,token_error,session_expiry,slow_signin,capacity"`
 	Delay  time.Duration `help:"With slow or slow_signin: how long each response waits (default 5s)."`
 	Status int           `help:"With error: the status to answer (default 503)."`
+	Users  *int          `help:"With capacity (required): the concurrent users the tenant serves while the fault lasts, 0 (unlimited) to 1000000."`
 }
 
 func (c demoFaultCmd) Run(e *env) error {
 	f := demo.Fault{Mode: demo.Mode(c.Mode), Delay: c.Delay, Status: c.Status}
+	switch {
+	case c.Users == nil && f.Mode == demo.ModeCapacity:
+		return usage(e, "capacity needs --users: the concurrent users served (0 for unlimited)")
+	case c.Users != nil && f.Mode != demo.ModeCapacity:
+		return usage(e, "--users applies only to mode capacity, not %s", c.Mode)
+	case c.Users != nil:
+		f.Users = *c.Users
+	}
 	if err := demo.SetFaultRemote(context.Background(), c.base(), c.Tenant, f); err != nil {
 		return err
 	}
+	if f.Mode == demo.ModeCapacity {
+		fmt.Fprintf(e.stdout, "tenant %s: fault capacity set (%s)\n", c.Tenant, demoUsersText(f.Users))
+		return nil
+	}
 	fmt.Fprintf(e.stdout, "tenant %s: fault %s set\n", c.Tenant, c.Mode)
 	return nil
+}
+
+func demoUsersText(n int) string {
+	if n == 0 {
+		return "unlimited users"
+	}
+	return fmt.Sprintf("%d users", n)
 }
 
 type demoClearCmd struct {
@@ -101,6 +127,53 @@ func (c demoFaultsCmd) Run(e *env) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(faults)
+}
+
+type demoLoadCmd struct {
+	demoAdmin
+	Tenant string `arg:"" help:"Tenant id."`
+	Reset  bool   `help:"Zero the counters instead of printing them."`
+}
+
+func (c demoLoadCmd) Run(e *env) error {
+	ctx := context.Background()
+	if c.Reset {
+		if err := demo.ResetLoadRemote(ctx, c.base(), c.Tenant); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "tenant %s: load counters reset\n", c.Tenant)
+		return nil
+	}
+	st, err := demo.LoadRemote(ctx, c.base(), c.Tenant)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(st)
+}
+
+type demoAPIKeysCmd struct {
+	Tenant   string `arg:"" help:"Tenant id."`
+	Count    int    `short:"n" help:"How many keys, numbered from 1 (at most 10000)." default:"10"`
+	Password string `help:"The demo's password, as given to forewarn demo; FOREWARN_DEMO_PASSWORD_{ID} takes precedence, as it does there." env:"FOREWARN_DEMO_PASSWORD"`
+}
+
+// Run prints keys the running demo accepts when it shares the password:
+// keys derive from it, so nothing is asked of the demo.
+func (c demoAPIKeysCmd) Run(e *env) error {
+	if c.Count < 1 || c.Count > demo.MaxAPIKeys {
+		return usage(e, "-n %d: want 1 to %d", c.Count, demo.MaxAPIKeys)
+	}
+	if !slices.ContainsFunc(demo.Tenants(demo.MaxTenants), func(t demo.Tenant) bool { return t.ID == c.Tenant }) {
+		return usage(e, "unknown tenant %q", c.Tenant)
+	}
+	password := cmp.Or(os.Getenv(demo.TenantPasswordEnv(c.Tenant)), c.Password, demo.DefaultPassword)
+	w := bufio.NewWriter(e.stdout)
+	for n := 1; n <= c.Count; n++ {
+		fmt.Fprintln(w, demo.APIKey(password, c.Tenant, n))
+	}
+	return w.Flush()
 }
 
 type demoChecksCmd struct {
