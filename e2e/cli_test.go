@@ -60,7 +60,7 @@ func TestCheckPrintsPlan(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("check ../checks.yaml: exit %d\n%s", code, out)
 	}
-	for _, want := range []string{"is valid: 20 tenants, 6 checks", "TENANT", "NEXT RUN (UTC)", "acme", "every 30s", "vandelay", "every 1m0s"} {
+	for _, want := range []string{"is valid: 20 tenants, 7 checks", "TENANT", "NEXT RUN (UTC)", "acme", "every 30s", "vandelay", "every 1m0s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}

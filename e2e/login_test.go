@@ -25,6 +25,8 @@ func repoChecks(t *testing.T, httpURL, tlsURL string) string {
 		"ca_file: demo/ca.pem", "ca_file: "+ca,
 		"interval: 30s", "interval: 1s", "interval: 1m", "interval: 1s",
 		"timeout: 10s", "timeout: 1s",
+		// No load run in the middle of other tests: TestCapacity… run it.
+		"select: {capacity_test: [nightly]}", "select: {capacity_test: [none]}",
 	)
 	path := filepath.Join(t.TempDir(), "checks.yaml")
 	if err := os.WriteFile(path, []byte(r.Replace(string(b))), 0o644); err != nil {

@@ -222,6 +222,13 @@ func TestRepoChecksYAMLPassesAgainstDemo(t *testing.T) {
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
 	httpHost, tlsHost := host(srv.URL()), host(srv.TLSURL())
 	for _, tg := range cfg.Targets {
+		if tg.Kind == probes.KindLoad {
+			// Load runs against a demo process in TestCapacity….
+			if u, err := url.Parse(tg.Load.Tenant.URL); err != nil || u.Hostname() != "127.0.0.1" {
+				t.Errorf("%s loads %s: every demo target must be on 127.0.0.1", tg.Key(), tg.Load.Tenant.URL)
+			}
+			continue
+		}
 		if tg.Kind == probes.KindLogin {
 			// Sign-ins run against a demo process in TestSignInAllTenants….
 			if u, err := url.Parse(tg.Login.Tenant.URL); err != nil || u.Hostname() != "127.0.0.1" {

@@ -137,6 +137,9 @@ func (u *vu) signOut(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if l := u.r.limiter; l != nil && l.Wait(ctx) != nil {
+			return // the rate cap holds for sign-outs too
+		}
 		step := &u.r.steps[i]
 		u.run.runStep(ctx, step, u.r.transports[i], step.Timeout)
 	}
