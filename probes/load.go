@@ -71,6 +71,7 @@ func RunLoad(ctx context.Context, t Target, o LoadOptions) Result {
 	res.Load = lr
 	res.Duration = time.Since(start)
 	judgeLoad(&res, r)
+	lr.Message = Redact(lr.Message, t.Secrets)
 	res.Message = Redact(res.Message, t.Secrets)
 	return res
 }

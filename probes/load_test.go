@@ -310,3 +310,23 @@ func TestScheduledLoadSkips(t *testing.T) {
 		t.Errorf("budget free: skipped %q, %+v", skipped, res)
 	}
 }
+
+// TestLoadRedactsSecrets: a failing action's message may quote the user's
+// token; neither the step's first error nor the result shows it.
+func TestLoadRedactsSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "denied for "+r.Header.Get("Authorization"), http.StatusForbidden)
+	}))
+	defer srv.Close()
+	tg := loadTarget(srv.URL, Ramp{Start: 1, Step: 1, Max: 1, StepDuration: 300 * time.Millisecond, WarmUp: 50 * time.Millisecond})
+	tg.Load.Scenario.Tokens = []string{"tok-very-secret"}
+	tg.Secrets = []string{"tok-very-secret"}
+	res := RunLoad(context.Background(), tg, LoadOptions{})
+	if len(res.Load.Steps) == 0 {
+		t.Fatalf("%+v", res)
+	}
+	fe := res.Load.Steps[0].FirstError
+	if !strings.Contains(fe, "403") || strings.Contains(fe, "tok-very-secret") || strings.Contains(res.Message+res.Load.Message, "tok-very-secret") {
+		t.Errorf("first error %q, message %q", fe, res.Message)
+	}
+}

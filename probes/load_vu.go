@@ -166,7 +166,11 @@ func (u *vu) do(ctx context.Context, i int, from time.Time) (StepResult, bool) {
 	if ctx.Err() != nil {
 		return sr, false
 	}
-	r.rec.record(u.id, time.Since(from), sr.Success, &sr)
+	d := time.Since(from)
+	if !sr.Success && r.rec.firstErr.Load() == nil {
+		sr.Message = Redact(sr.Message, u.run.secrets) // it may be the step's FirstError
+	}
+	r.rec.record(u.id, d, sr.Success, &sr)
 	return sr, sr.Success
 }
 
