@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/forewarn/forewarn/probes"
+)
+
+// writer is the background batch writer behind Record.
+//
+// Results wait in pending, a FIFO of chunks of BatchSize results each, so
+// that Record never copies what is queued (a growing slice of 272-byte
+// Results did, at 1.6 KB per Record) and memory grows with the backlog
+// only. The writer writes the head chunk and removes it only after the
+// transaction committed, so a failed write (disk full, Postgres
+// restarting) keeps every result and is retried with backoff, for as long
+// as it takes. Record only appends past what the writer holds, and a chunk
+// never grows past its capacity, so both can run at once.
+//
+// When BufferSize results wait, the incoming result is dropped and counted
+// (Stats().Dropped), rather than the oldest: a full buffer means the
+// database has refused writes for minutes, both choices lose as many
+// results, and keeping the oldest leaves one contiguous gap where the
+// outage was instead of a moving one. The buffer is large so that this
+// takes a long outage; the counter is there so metrics can show it.
+type writer struct {
+	s *Store
+
+	mu       sync.Mutex
+	pending  [][]probes.Result // chunks, each of capacity BatchSize
+	count    int               // results in pending
+	closed   bool
+	enqueued uint64        // results ever accepted
+	written  uint64        // results committed; pending holds enqueued-written
+	progress chan struct{} // closed and replaced after each committed batch
+	stats    Stats
+
+	full   chan struct{} // pending reached BatchSize
+	flush  chan struct{} // Flush or Close wants everything now
+	stop   chan struct{}
+	done   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// Stats are the writer's counters, for metrics.
+type Stats struct {
+	Pending     int    // results waiting to be written
+	Written     uint64 // results written
+	Dropped     uint64 // results dropped: buffer full, or recorded after Close
+	WriteErrors uint64 // failed batch writes (each retried)
+	LastError   string // the last write error, "" once a write succeeds again
+	// LastWrite is when the last batch committed and LastWriteDuration how
+	// long its transaction took.
+	LastWrite         time.Time
+	LastWriteDuration time.Duration
+}
+
+func (w *writer) start(s *Store) {
+	w.s = s
+	w.progress = make(chan struct{})
+	w.full = make(chan struct{}, 1)
+	w.flush = make(chan struct{}, 1)
+	w.stop = make(chan struct{})
+	w.done = make(chan struct{})
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	go w.loop()
+}
+
+// Record queues a probe result for writing and returns at once: it never
+// waits for the database. The result is written within FlushInterval, in a
+// batch that also updates its hourly and daily rollups and, for a load
+// check, stores its capacity run. If BufferSize results are already waiting
+// (the database has been failing for a long while) it is dropped and
+// counted in Stats().Dropped. A result without a Start is stamped with the
+// time it is recorded.
+func (s *Store) Record(r probes.Result) {
+	if r.Start.IsZero() {
+		r.Start = time.Now()
+	}
+	w := &s.wr
+	w.mu.Lock()
+	if w.closed || w.count >= s.opts.BufferSize {
+		w.stats.Dropped++
+		w.mu.Unlock()
+		return
+	}
+	last := len(w.pending) - 1
+	if last < 0 || len(w.pending[last]) == cap(w.pending[last]) {
+		w.pending = append(w.pending, make([]probes.Result, 0, s.opts.BatchSize))
+		last++
+	}
+	w.pending[last] = append(w.pending[last], r)
+	w.enqueued++
+	w.count++
+	full := last > 0 || len(w.pending[last]) == s.opts.BatchSize
+	w.mu.Unlock()
+	if full {
+		signal(w.full)
+	}
+}
+
+// Flush waits until every result recorded before the call is written, or
+// ctx ends.
+func (s *Store) Flush(ctx context.Context) error {
+	return s.wr.waitWritten(ctx, "flush")
+}
+
+// Stats returns the writer's counters.
+func (s *Store) Stats() Stats {
+	w := &s.wr
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st := w.stats
+	st.Pending = w.count
+	st.Written = w.written
+	return st
+}
+
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func (w *writer) waitWritten(ctx context.Context, op string) error {
+	w.mu.Lock()
+	target := w.enqueued
+	w.mu.Unlock()
+	for {
+		w.mu.Lock()
+		written, progress, lastErr := w.written, w.progress, w.stats.LastError
+		w.mu.Unlock()
+		if written >= target {
+			return nil
+		}
+		signal(w.flush)
+		select {
+		case <-progress:
+		case <-w.done:
+			return fmt.Errorf("store: %s: writer stopped with %d results unwritten", op, target-written)
+		case <-ctx.Done():
+			err := fmt.Errorf("store: %s: %d results not written yet: %w", op, target-written, ctx.Err())
+			if lastErr != "" {
+				err = fmt.Errorf("%w (last write error: %s)", err, lastErr)
+			}
+			return err
+		}
+	}
+}
+
+// close stops accepting results, writes what is pending (until ctx ends)
+// and stops the writer.
+func (w *writer) close(ctx context.Context) error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	err := w.waitWritten(ctx, "close")
+	close(w.stop)
+	w.cancel() // aborts a write still blocked on a lock; it is rolled back
+	<-w.done
+	return err
+}
+
+// maxBackoff caps the wait between retries of a failing write.
+const maxBackoff = 30 * time.Second
+
+func (w *writer) loop() {
+	defer close(w.done)
+	failures := 0
+	timer := time.NewTimer(w.s.opts.FlushInterval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-timer.C:
+		case <-w.flush:
+		case <-w.full:
+			if failures > 0 {
+				// A backlog is no reason to hammer a failing database;
+				// the backoff timer keeps running.
+				continue
+			}
+		}
+		if w.drain() {
+			failures = 0
+		} else {
+			failures++
+		}
+		wait := w.s.opts.FlushInterval
+		if failures > 0 {
+			wait = min(w.s.opts.FlushInterval<<min(failures, 8), maxBackoff)
+		}
+		timer.Reset(wait) // Go ≥ 1.23: no stale tick survives a Reset
+	}
+}
+
+// drain writes batches until nothing is pending; false if one failed.
+func (w *writer) drain() bool {
+	for {
+		w.mu.Lock()
+		if w.count == 0 {
+			w.mu.Unlock()
+			return true
+		}
+		head := w.pending[0]
+		batch := head[:len(head):len(head)]
+		w.mu.Unlock()
+		n := len(batch)
+
+		start := time.Now()
+		err := w.s.writeBatch(w.ctx, batch)
+		took := time.Since(start)
+		if w.s.opts.OnWrite != nil {
+			w.s.opts.OnWrite(n, took, err)
+		}
+		w.mu.Lock()
+		if err != nil {
+			first := w.stats.LastError == ""
+			w.stats.WriteErrors++
+			w.stats.LastError = err.Error()
+			pending, errs := w.count, w.stats.WriteErrors
+			w.mu.Unlock()
+			if first || errs%60 == 0 {
+				w.s.log.Error("store: writing results failed; keeping them and retrying",
+					"db", w.s.name, "pending", pending, "err", err)
+			}
+			return false
+		}
+		if w.stats.LastError != "" {
+			w.s.log.Info("store: writing results works again", "db", w.s.name)
+		}
+		clear(batch) // let the GC have the results' slices
+		// Record may have appended to the head chunk meanwhile: keep that.
+		w.pending[0] = w.pending[0][n:]
+		if len(w.pending[0]) == 0 && (len(w.pending) > 1 || cap(w.pending[0]) == 0) {
+			w.pending[0] = nil
+			w.pending = w.pending[1:]
+		}
+		w.count -= n
+		w.written += uint64(n)
+		w.stats.LastError = ""
+		w.stats.LastWrite = time.Now()
+		w.stats.LastWriteDuration = took
+		close(w.progress)
+		w.progress = make(chan struct{})
+		w.mu.Unlock()
+	}
+}
