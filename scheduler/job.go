@@ -50,6 +50,10 @@ type job struct {
 	// the job while its previous run may still be going.
 	running *atomic.Bool
 	removed atomic.Bool
+	// ctx is the parent of the job's runs: removing the job cancels a run
+	// going on, so a load run of a check dropped by a reload stops at once.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // SkipOverlap is the reason a run is skipped when the previous run of the
@@ -65,13 +69,16 @@ func (s *Scheduler) add(t probes.Target, running *atomic.Bool) error {
 		running = new(atomic.Bool)
 	}
 	j := &job{key: t.Key(), running: running}
+	j.ctx, j.cancel = context.WithCancel(s.ctx)
 	j.target.Store(&t)
 	def, opts, err := s.definition(j, t)
 	if err != nil {
+		j.cancel()
 		return err
 	}
 	gj, err := s.gs.NewJob(def, gocron.NewTask(s.run, j), opts...)
 	if err != nil {
+		j.cancel()
 		return fmt.Errorf("scheduling %s: %w", j.key, err)
 	}
 	j.gj = gj
@@ -136,7 +143,7 @@ func (s *Scheduler) run(j *job) {
 
 	t := j.target.Load()
 	s.o.Hooks.ObserveLag(max(0, s.clock.Since(planned)))
-	ctx, cancel := context.WithTimeout(s.ctx, runLimit(t))
+	ctx, cancel := context.WithTimeout(j.ctx, runLimit(t))
 	defer cancel()
 	s.o.Hooks.ProbeStarted()
 	defer s.o.Hooks.ProbeFinished() // also when a probe panics (gocron recovers it)

@@ -47,6 +47,7 @@ func (s *Scheduler) Apply(targets []probes.Target) error {
 
 func (s *Scheduler) remove(j *job) error {
 	j.removed.Store(true)
+	j.cancel()
 	delete(s.jobs, j.key)
 	if err := s.gs.RemoveJob(j.gj.ID()); err != nil {
 		return fmt.Errorf("removing %s: %w", j.key, err)

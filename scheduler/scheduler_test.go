@@ -319,3 +319,30 @@ func TestLoadRunLimit(t *testing.T) {
 		t.Errorf("probe run limit %s", got)
 	}
 }
+
+// TestRemovedTargetRunIsCancelled: a reload that drops a target cancels its
+// run going on (a load run must not outlive its check).
+func TestRemovedTargetRunIsCancelled(t *testing.T) {
+	t.Parallel()
+	r := newRecorder(time.Hour)
+	s := start(t, r, 0, target("acme", 100*time.Millisecond))
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		r.mu.Lock()
+		running := r.inFlight
+		r.mu.Unlock()
+		if running > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.Apply(nil); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(deadline) && r.canceled.Load() == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r.canceled.Load() != 1 {
+		t.Errorf("the removed target's run was not cancelled")
+	}
+}
