@@ -148,8 +148,9 @@ func (x *expansion) errorf(t *tmpl, format string, args ...any) {
 
 // plan expands every selected, enabled (check × tenant) into a Target.
 func (f *file) plan(d *decoder, baseDir string, o Options) *Config {
-	cfg := &Config{Listen: f.listen, Defaults: f.defaults, Load: f.load, Vars: f.vars.values}
-	cfg.secrets = slices.Clone(f.vars.secrets)
+	cfg := &Config{Listen: f.listen, Defaults: f.defaults, Load: f.load, Store: f.store, Cases: f.cases,
+		Notify: f.notify, Vars: f.vars.values}
+	cfg.secrets = append(slices.Clone(f.vars.secrets), f.secrets...)
 	for _, t := range f.tenants {
 		cfg.Tenants = append(cfg.Tenants, t.Tenant)
 		cfg.secrets = append(cfg.secrets, t.vars.secrets...)

@@ -120,3 +120,38 @@ checks:
 		t.Errorf("default ramp %+v, required %d", tg.Load.Ramp, tg.Load.Required)
 	}
 }
+
+func TestAlertingSections(t *testing.T) {
+	env := map[string]string{"SLACK_TOKEN": "xoxb-secret-token", "HOOK_SECRET": "whsec_c2VjcmV0"}
+	cfg, err := Parse("/etc/forewarn/checks.yaml", []byte(`
+store: {dsn: "sqlite:data/forewarn.db"}
+cases: {failure_threshold: 2, maintenance: [{tenant: acme, start: "2026-11-24T02:00:00Z", end: "2026-11-24T04:00:00Z", reason: upgrade}]}
+notify:
+  slack: {token: "${SLACK_TOKEN}", channel: "#support", api_url: "http://127.0.0.1:9999/api/"}
+  webhooks: [{name: tickets, url: "http://127.0.0.1:9000/hook", secrets: ["${HOOK_SECRET}"]}]
+  links: {grafana: "http://127.0.0.1:3000/d/forewarn-tenant?var-tenant={{ .Tenant.ID }}"}
+tenants: [{id: acme, url: "http://acme.example", seats: 20}]
+checks: [{name: health, kind: http, request: {url: "{{ .Tenant.URL }}/health"}}]
+`), "/etc/forewarn", Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.DSN != "sqlite:/etc/forewarn/data/forewarn.db" || cfg.Store.RawRetention != 48*time.Hour {
+		t.Errorf("store %+v", cfg.Store)
+	}
+	if cfg.Cases.FailureThreshold != 2 || cfg.Cases.SuccessThreshold != 2 || len(cfg.Cases.Maintenance) != 1 {
+		t.Errorf("cases %+v", cfg.Cases)
+	}
+	if s := cfg.Notify.Slack; s == nil || s.Token != "xoxb-secret-token" || s.Channel != "#support" {
+		t.Errorf("slack %+v", s)
+	}
+	if names := strings.Join(cfg.Notify.NotifierNames(), ","); names != "slack,webhook:tickets" {
+		t.Errorf("notifiers %s", names)
+	}
+	if g, _ := cfg.Notify.Links(cfg.Tenants[0]); g != "http://127.0.0.1:3000/d/forewarn-tenant?var-tenant=acme" {
+		t.Errorf("grafana link %q", g)
+	}
+	if got := cfg.Redact("token xoxb-secret-token and whsec_c2VjcmV0"); strings.Contains(got, "secret-token") || strings.Contains(got, "c2VjcmV0") {
+		t.Errorf("notifier secrets not redacted: %q", got)
+	}
+}

@@ -17,6 +17,10 @@ type file struct {
 	listen   string
 	defaults Defaults
 	load     LoadLimits
+	store    Store
+	cases    Cases
+	notify   Notify
+	secrets  []string // the notifiers'
 	vars     varSet
 	tenants  []*tenantDef
 	checks   []*checkDef
@@ -45,7 +49,7 @@ type checkDef struct {
 }
 
 var (
-	topKeys      = []string{"listen", "defaults", "load", "vars", "tenants", "checks"}
+	topKeys      = []string{"listen", "defaults", "load", "store", "cases", "notify", "vars", "tenants", "checks"}
 	defaultsKeys = []string{"interval", "timeout", "body_limit", "max_redirects"}
 	tenantKeys   = []string{"id", "name", "url", "seats", "plan", "region", "public", "slack_channel", "labels", "vars", "overrides"}
 	checkKeys    = []string{"name", "kind", "interval", "schedule", "timeout", "select"}
@@ -72,10 +76,15 @@ func (d *decoder) decodeFile(n *yaml.Node, baseDir string, o Options) *file {
 	f.load = d.decodeLoadLimits(m["load"])
 	d.loadLimits = f.load
 	src := secretSource{baseDir: baseDir, o: o}
+	f.store = d.decodeStore(m["store"], baseDir)
+	f.cases = d.decodeCases(m["cases"])
+	f.notify, f.secrets = d.decodeNotify(m["notify"], src)
 	f.vars = d.decodeVars(m["vars"], "vars", src)
 	f.checks = d.decodeChecks(m["checks"])
 	d.resolveLoadRefs(f.checks)
 	f.tenants = d.decodeTenants(m["tenants"], f.checks, src)
+	d.checkMaintenance(f.cases, f.tenants)
+	d.checkLinks(f.notify, f.tenants)
 	d.checkSelectKeys(f.checks, f.tenants)
 	return f
 }
