@@ -76,7 +76,11 @@ type EventRecord struct {
 // last event), its Key to "<case id>:<seq>"
 // (IdempotencyKey), its CreatedAt to its event's time (else now), its
 // NextAttempt to its CreatedAt: due at once.
-func (s *Store) ApplyCaseChange(ctx context.Context, c CaseRecord, events []EventRecord, items []OutboxItem) error {
+//
+// states are written in the same transaction: the cases engine's snapshot
+// goes with the events it produced, so a restart never finds one without
+// the other.
+func (s *Store) ApplyCaseChange(ctx context.Context, c CaseRecord, events []EventRecord, items []OutboxItem, states ...StateWrite) error {
 	if c.ID == "" {
 		return errors.New("store: apply case change: case without an id")
 	}
@@ -148,6 +152,15 @@ func (s *Store) ApplyCaseChange(ctx context.Context, c CaseRecord, events []Even
 		if _, err := tx.ExecContext(ctx, s.q.bind(insertOutbox), clean(it.Notifier, 100), clean(it.Key, 300),
 			it.CaseID, it.Seq, jsonText(it.Payload), toMS(next), toMS(created)); err != nil {
 			return fmt.Errorf("store: apply case change %s: notification %s/%s: %w", c.ID, it.Notifier, it.Key, err)
+		}
+	}
+	for _, st := range states {
+		v := st.Value
+		if v == nil {
+			v = []byte{}
+		}
+		if _, err := tx.ExecContext(ctx, s.q.bind(upsertState), st.Key, v, toMS(time.Now())); err != nil {
+			return fmt.Errorf("store: apply case change %s: state %q: %w", c.ID, st.Key, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -271,3 +271,20 @@ func failInserts(t *testing.T, s *Store, table string) (restore func()) {
 	exec(create)
 	return func() { exec(drop) }
 }
+
+// TestApplyCaseChangeWritesStateWithIt: the engine's snapshot is written
+// in the change's transaction.
+func TestApplyCaseChangeWritesStateWithIt(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s := openStore(t, b.dsn(t), testOptions())
+		ch := opened()
+		if err := s.ApplyCaseChange(ctx, ch.c, ch.ev, ch.items, StateWrite{Key: "cases/engine", Value: []byte(`{"v":1}`)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LoadState(ctx, "cases/engine")
+		if err != nil || string(got) != `{"v":1}` {
+			t.Errorf("state %q, %v", got, err)
+		}
+	})
+}

@@ -15,6 +15,12 @@ const (
 	deleteState = `DELETE FROM state WHERE name = ?`
 )
 
+// StateWrite is a state blob written with a case change (ApplyCaseChange).
+type StateWrite struct {
+	Key   string
+	Value []byte
+}
+
 // SaveState stores an opaque blob under key, replacing what was there: the
 // cases engine's state, a Slack thread's ts.
 func (s *Store) SaveState(ctx context.Context, key string, value []byte) error {
