@@ -33,6 +33,7 @@ type Exporter struct {
 	probe *probeStore
 	self  selfMetrics
 	load  loadMetrics
+	cases caseMetrics
 
 	mu       sync.Mutex
 	loadKeys map[seriesKey]bool // load targets of the plan, to drop on reload
@@ -51,6 +52,7 @@ func New(build BuildInfo) *Exporter {
 	e.probe = newProbeStore()
 	e.self = newSelfMetrics(reg, build)
 	e.load = newLoadMetrics(reg)
+	e.cases = newCaseMetrics(reg)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"compress/gzip"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/forewarn/forewarn/cases"
 	"github.com/forewarn/forewarn/probes"
 )
 
@@ -48,6 +50,15 @@ func fullExporter(t *testing.T) *Exporter {
 		SLO: probes.SLO{P95: 500 * time.Millisecond, ErrorRatio: 0.01}, Required: 500, Seats: 500,
 		Ramp: probes.Ramp{Start: 50, Step: 50, Max: 600, StepDuration: 30 * time.Second, WarmUp: 5 * time.Second},
 	}}
+	e.CaseOpened("outage")
+	e.SetOpenCases([]cases.Case{{ID: "acme-1", Tenant: cases.Tenant{ID: "acme"}, Status: cases.StatusOpen,
+		Kind: cases.KindOutage, Severity: cases.SeverityCritical}})
+	e.QueueDepth("slack", 2)
+	e.Failure("slack", "rate_limited")
+	e.Delivered("slack", 1500*time.Millisecond)
+	e.StoreWrite(500, 3*time.Millisecond, nil)
+	e.StoreWrite(500, 0, errors.New("disk full"))
+	e.StoreDropped(1)
 	e.ObserveLag(3 * time.Millisecond)
 	e.RunSkipped(SkipOverlap)
 	e.ConfigReloaded(true, now)

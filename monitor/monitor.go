@@ -20,6 +20,7 @@ import (
 	"github.com/forewarn/forewarn/metrics"
 	"github.com/forewarn/forewarn/probes"
 	"github.com/forewarn/forewarn/scheduler"
+	"github.com/forewarn/forewarn/store"
 )
 
 // Options configure Run.
@@ -54,6 +55,8 @@ type Monitor struct {
 
 	// budget bounds all load runs together, across reloads.
 	budget *probes.LoadBudget
+	store  *store.Store
+	cases  *caseLoop
 
 	mu     sync.Mutex
 	cfg    *config.Config
@@ -77,6 +80,21 @@ func Run(ctx context.Context, o Options) error {
 	warn(o.Logger, cfg)
 	m := &Monitor{o: o, log: o.Logger, exporter: metrics.New(o.Build), cfg: cfg, states: map[string]bool{}}
 	m.setLoad(cfg)
+	m.store, err = store.OpenWith(ctx, cfg.Store.DSN, store.Options{RawRetention: cfg.Store.RawRetention,
+		OnWrite: m.exporter.StoreWrite, Logger: o.Logger})
+	if err != nil {
+		return fmt.Errorf("history store (store.dsn in %s): %w", o.ConfigPath, err)
+	}
+	defer m.closeStore()
+	m.cases, err = newCaseLoop(ctx, o.Logger, m.store, cfg, m.exporter, nil)
+	if err != nil {
+		return fmt.Errorf("cases: %w", err)
+	}
+	caseCtx, stopCases := context.WithCancel(context.WithoutCancel(ctx))
+	casesDone := make(chan struct{})
+	go func() { defer close(casesDone); m.cases.run(caseCtx) }()
+	defer func() { stopCases(); <-casesDone }() // after the scheduler stopped: no result is lost
+	go m.watchStore(caseCtx)
 	m.sched, err = scheduler.New(scheduler.Options{
 		MaxInFlight: o.MaxInFlight, OnResult: m.onResult, Hooks: m.exporter, Logger: o.Logger, Probe: m.probe,
 	})
@@ -182,6 +200,34 @@ func (m *Monitor) setLoad(cfg *config.Config) {
 	m.exporter.SetSeats(seats)
 }
 
+// closeStore writes every result still buffered, within a few seconds.
+func (m *Monitor) closeStore() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.store.Close(ctx); err != nil {
+		m.log.Error("history store: not every result was written", "error", err)
+	}
+}
+
+// watchStore exports what the store's writer dropped, every few seconds.
+func (m *Monitor) watchStore(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	var dropped uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if d := m.store.Stats().Dropped; d > dropped {
+				m.exporter.StoreDropped(int(d - dropped))
+				m.log.Warn("history store behind: results dropped", "dropped", d-dropped)
+				dropped = d
+			}
+		}
+	}
+}
+
 func listenError(addr, config string, err error) error {
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("listening on %s: %w (is another forewarn running? choose another address with --listen or listen: in %s)", addr, err, config)
@@ -193,6 +239,8 @@ func listenError(addr, config string, err error) error {
 // logged at debug level only, since 10,000 tenants give hundreds a second.
 func (m *Monitor) onResult(r probes.Result) {
 	m.exporter.ObserveResult(r)
+	m.store.Record(r)
+	m.cases.observe(r)
 	key := r.Tenant + "/" + r.Check
 	m.mu.Lock()
 	prev, known := m.states[key]

@@ -68,10 +68,14 @@ func (m *Monitor) reload(why string) {
 	}
 	m.exporter.ConfigReloaded(true, time.Now())
 	m.setLoad(cfg)
+	m.cases.apply(cfg)
 	m.mu.Lock()
 	old := m.cfg
 	m.cfg = cfg
 	m.mu.Unlock()
+	if cfg.Store.DSN != old.Store.DSN {
+		m.log.Warn("store.dsn: changed in the config; restart forewarn to move the history", "using", old.Store.DSN)
+	}
 	if cfg.Listen != old.Listen && m.o.Listen == "" {
 		m.log.Warn("listen: changed in the config; restart forewarn to move the listener", "listening", old.Listen, "configured", cfg.Listen)
 	}
