@@ -114,6 +114,9 @@ func (p *httpProbe) requestLine() string {
 }
 
 func requestLine(method, rawURL string) string {
+	if !strings.Contains(rawURL, "@") {
+		return method + " " + rawURL // no user info: nothing to redact
+	}
 	if u, err := url.Parse(rawURL); err == nil {
 		rawURL = u.Redacted()
 	}

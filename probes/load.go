@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"text/template"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -120,6 +122,8 @@ type loadRun struct {
 	limiter *rate.Limiter // nil: no rate limit
 	rec     *recorder
 	steps   []Step // sign-in, actions, sign-out, in one list for the users' loginRuns
+	// constants are the steps' templates that render the same for everyone.
+	constants map[*template.Template]string
 	// transports by step index, shared by every user: connections are
 	// pooled across users, each user keeping its own cookie jar.
 	transports []*http.Transport
@@ -175,8 +179,41 @@ next:
 		tr.IdleConnTimeout = 30 * time.Second
 		r.transports[i] = tr
 	}
+	r.constants = constantTemplates(r.steps, &TemplateData{Tenant: spec.Tenant, Vars: spec.Vars})
 	r.usersCtx, r.cancelUsers = context.WithCancel(context.Background())
 	return r, nil
+}
+
+// constantTemplates renders once the steps' templates that read no
+// .Extracted value: they give the same text for every user and request.
+func constantTemplates(steps []Step, data *TemplateData) map[*template.Template]string {
+	out := map[*template.Template]string{}
+	add := func(t *template.Template) {
+		if t == nil || t.Tree == nil || t.Tree.Root == nil || strings.Contains(t.Tree.Root.String(), "Extracted") {
+			return
+		}
+		var sb strings.Builder
+		if t.Execute(&sb, data) == nil {
+			out[t] = sb.String()
+		}
+	}
+	named := func(ns []NamedTemplate) {
+		for _, n := range ns {
+			add(n.Value)
+		}
+	}
+	for i := range steps {
+		r := steps[i].Request
+		if r == nil {
+			continue
+		}
+		add(r.URL)
+		named(r.Headers)
+		named(r.Query)
+		named(r.Body.Form)
+		add(r.Body.Raw)
+	}
+	return out
 }
 
 // ramp runs the steps NextLevel asks for until it says done or ctx ends.

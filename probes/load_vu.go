@@ -21,7 +21,7 @@ type vu struct {
 }
 
 func newVU(r *loadRun, id int) *vu {
-	run := &loginRun{t: r.t, start: r.start, transports: r.transports,
+	run := &loginRun{t: r.t, start: r.start, transports: r.transports, constants: r.constants, untraced: true,
 		spec: &LoginSpec{Steps: r.steps, Tenant: r.spec.Tenant, Vars: r.spec.Vars}}
 	run.secrets = credentials(r.t.Secrets, r.steps)
 	u := &vu{r: r, id: id, run: run}
@@ -32,8 +32,11 @@ func newVU(r *loadRun, id int) *vu {
 // resetSession gives the user a new cookie jar and forgets what it
 // extracted: the next sign-in starts from nothing, as a new browser would.
 func (u *vu) resetSession() {
-	jar, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
-	u.run.client = &http.Client{Transport: routeTransport{}, Jar: jar, CheckRedirect: routeRedirect}
+	u.run.client = &http.Client{Transport: routeTransport{}, CheckRedirect: routeRedirect}
+	if len(u.r.spec.Scenario.Tokens) == 0 { // a token pool needs no cookies
+		jar, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List}) // never fails
+		u.run.client.Jar = jar
+	}
 	u.run.extracted, u.run.slots, u.run.lastURL = nil, nil, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
+	"text/template"
 	"time"
 
 	"golang.org/x/net/publicsuffix"
@@ -99,6 +100,14 @@ type loginRun struct {
 
 	client     *http.Client
 	transports []*http.Transport // by step; steps with equal TLS share one
+
+	// constants are the templates whose value is the same all run long
+	// (they read no .Extracted value), rendered once: a load run's users
+	// send thousands of requests a second from the same templates.
+	constants map[*template.Template]string
+	// untraced skips the phase tracer: a load run measures latency, not
+	// phases, and the tracer's hooks cost allocations on every request.
+	untraced bool
 
 	extracted map[string]string // values set so far, raw
 	slots     *urlSlots         // extracted as URL placeholders; nil when stale
@@ -244,7 +253,10 @@ func (run *loginRun) request(ctx context.Context, step *Step, x *exchange) stepO
 		return o
 	}
 	o := stepOutcome{line: line}
-	o.rs, o.f = x.send(run.client, req.WithContext(x.traced(ctx)))
+	if !run.untraced {
+		req = req.WithContext(x.traced(ctx))
+	}
+	o.rs, o.f = x.send(run.client, req)
 	if o.f == nil {
 		run.learnSecrets(step.Extract, o.rs, x)
 		o.f = x.judge(ctx, o.rs)

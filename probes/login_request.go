@@ -269,6 +269,9 @@ func (run *loginRun) execute(t *template.Template, data *TemplateData, what stri
 	if t == nil {
 		return "", nil
 	}
+	if v, ok := run.constants[t]; ok {
+		return v, nil
+	}
 	var sb strings.Builder
 	err := t.Execute(&sb, data)
 	if err == nil {
