@@ -22,6 +22,15 @@ type decoder struct {
 	report
 	defaults   Defaults
 	loadLimits LoadLimits
+	warnings   []string
+}
+
+// warn records a problem that does not stop the config from loading.
+func (d *decoder) warn(l loc, format string, args ...any) {
+	w := Error{File: d.file, Line: l.line, Column: l.col, Field: l.field, Msg: fmt.Sprintf(format, args...)}
+	if s := w.Error(); !slices.Contains(d.warnings, s) {
+		d.warnings = append(d.warnings, s)
+	}
 }
 
 func (d *decoder) errorf(n *yaml.Node, field, format string, args ...any) {

@@ -175,6 +175,7 @@ func (f *file) plan(d *decoder, baseDir string, o Options) *Config {
 		}
 		cfg.Checks = append(cfg.Checks, check)
 	}
+	cfg.Warnings = append(cfg.Warnings, d.warnings...)
 	return cfg
 }
 

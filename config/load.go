@@ -189,6 +189,8 @@ func decodeLoad(d *decoder, n *yaml.Node, m map[string]*yaml.Node, field string)
 		d.errorf(m["pace"], join(field, "pace"), "pace applies to the open model only (model: open); the closed model uses think_time")
 	case l.model == probes.LoadOpen && value(m["think_time"]) != nil:
 		d.errorf(m["think_time"], join(field, "think_time"), "think_time applies to the closed model only; the open model starts an iteration every pace")
+	case l.model == probes.LoadOpen && value(m["think_jitter"]) != nil:
+		d.errorf(m["think_jitter"], join(field, "think_jitter"), "think_jitter applies to the closed model only; the open model starts an iteration every pace")
 	}
 	l.decodeRamp(d, m["ramp"], join(field, "ramp"))
 	l.decodeSLO(d, m["slo"], join(field, "slo"))
@@ -471,7 +473,7 @@ func (l *loadCheck) expand(x *expansion, t *probes.Target, _ any) {
 		login := l.loginDef.spec.(*loginCheck)
 		sx := *x
 		sx.check = l.loginDef
-		var lt probes.Target
+		lt := probes.Target{Timeout: l.loginDef.Timeout} // its steps' timeouts are checked against the login check's
 		login.expand(&sx, &lt, nil)
 		x.failed = x.failed || sx.failed
 		spec.Scenario.LoginCheck = l.loginDef.Name
@@ -539,11 +541,26 @@ func (l *loadCheck) expandRamp(x *expansion, spec *probes.LoadSpec) {
 			forTenant(r.max), mx, lim)
 	}
 	levels := spec.Ramp.Levels()
-	if total := time.Duration(len(levels)) * r.stepDuration; total > spec.Limits.MaxDuration {
+	// One step more than the levels: the confirmation of a break.
+	if total := time.Duration(len(levels)+1) * r.stepDuration; total > spec.Limits.MaxDuration {
 		x.failed = true
-		x.d.add(r.at, "%sthe ramp's %d steps × %s = %s exceed max_duration %s: use fewer steps or shorter ones",
-			forTenant(r.step), len(levels), model.Duration(r.stepDuration), model.Duration(total), model.Duration(spec.Limits.MaxDuration))
+		x.d.add(r.at, "%sthe ramp needs up to %d steps of %s (%d levels and a confirmation) = %s, more than max_duration %s: use fewer steps or shorter ones",
+			forTenant(r.step), len(levels)+1, model.Duration(r.stepDuration), len(levels), model.Duration(total), model.Duration(spec.Limits.MaxDuration))
 	}
+	if l.model == probes.LoadOpen && spec.Limits.MaxRate > 0 && l.pace > 0 {
+		// The open model's rate is set by the ramp: a cap below it would
+		// hold requests back and count the wait as the tenant's latency.
+		if peak := float64(mx*len(l.actions)) / l.pace.Seconds(); peak > spec.Limits.MaxRate {
+			x.failed = true
+			x.d.add(where(r.max), "%sthe open model sends %d users × %d actions every %s = %.0f requests/s at the top of the ramp, above max_rate %g: "+
+				"lower ramp.max, lengthen pace or raise the limit", forTenant(r.max), mx, len(l.actions), model.Duration(l.pace), peak, spec.Limits.MaxRate)
+		}
+	}
+	if n := len(spec.Scenario.Tokens); n > 0 && n < mx {
+		x.d.warn(l.tokensFile.at, "tenant %q: the token pool has %d tokens for up to %d users: users share tokens, "+
+			"and a tenant that limits sessions per token will look bigger than it is", x.tenant, n, mx)
+	}
+	l.checkWindows(x, spec)
 	if l.required.pct > 0 && seats == 0 {
 		return // no seats: nothing is required
 	}
@@ -560,6 +577,27 @@ func (l *loadCheck) expandRamp(x *expansion, spec *probes.LoadSpec) {
 		x.d.add(where(r.max), "%sramp max %d users is below the %d required (%s of %d seats): the check could never pass",
 			forTenant(r.max), mx, req, l.required, seats)
 	}
+}
+
+// checkWindows reports windows too short for the jitter and the ramp: every
+// run would be cut off before its last step.
+func (l *loadCheck) checkWindows(x *expansion, spec *probes.LoadSpec) {
+	need := spec.Jitter + time.Duration(len(spec.Ramp.Levels())+1)*spec.Ramp.StepDuration
+	for _, w := range spec.Windows {
+		if w.Duration < need {
+			x.failed = true
+			x.d.add(l.at, "%swindow %q of %s is shorter than the jitter and the ramp (%s): runs would be cut off",
+				forTenantPct(x, l.ramp), w.Cron, model.Duration(w.Duration), model.Duration(need))
+			return
+		}
+	}
+}
+
+func forTenantPct(x *expansion, r rampDef) string {
+	if r.start.pct > 0 || r.step.pct > 0 || r.max.pct > 0 {
+		return fmt.Sprintf("tenant %q: ", x.tenant)
+	}
+	return ""
 }
 
 // tokens reads a token pool file: one token per line, blank lines and

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -330,7 +331,8 @@ func gateSessions(next tenantHandler) tenantHandler {
 			return
 		}
 		key, ok := sessionKey(r)
-		if !ok {
+		if !ok || isSignOut(r) {
+			// A sign-out frees a slot (see release): it never waits for one.
 			next(a, w, r)
 			return
 		}
@@ -350,6 +352,13 @@ func gateSessions(next tenantHandler) tenantHandler {
 		defer a.gate.done(s)
 		next(a, w, r)
 	}
+}
+
+// isSignOut reports a sign-out request: POST …/logout, DELETE …/api/session.
+func isSignOut(r *http.Request) bool {
+	p := r.URL.Path
+	return r.Method == http.MethodPost && strings.HasSuffix(p, "/logout") ||
+		r.Method == http.MethodDelete && strings.HasSuffix(p, "/api/session")
 }
 
 // sessionKey is the credential signedIn reads: the bearer token when the

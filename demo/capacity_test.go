@@ -474,3 +474,13 @@ func TestCapacityUnlimited(t *testing.T) {
 		t.Errorf("load %+v", st)
 	}
 }
+
+// TestSignOutNeverWaitsForASlot: a session whose slot was reclaimed while
+// the tenant is full still signs out at once.
+func TestSignOutNeverWaitsForASlot(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/t/acme/logout", nil)
+	if !isSignOut(r) || isSignOut(httptest.NewRequest(http.MethodGet, "/t/acme/logout", nil)) ||
+		!isSignOut(httptest.NewRequest(http.MethodDelete, "/t/acme/api/session", nil)) {
+		t.Error("sign-out requests not recognised")
+	}
+}

@@ -72,6 +72,8 @@ func (e *Exporter) LoadOptions(t probes.Target) probes.LoadOptions {
 		Progress: func(p probes.LoadProgress) {
 			users.Set(float64(p.Users))
 			if p.Phase != "measure" || p.Elapsed <= 0 {
+				rate.Set(0) // a new step's warm-up: nothing measured yet
+				errs.Set(0)
 				return
 			}
 			window := p.Elapsed - (p.StepTime - measureWindow(t))
@@ -96,11 +98,30 @@ func measureWindow(t probes.Target) time.Duration {
 // observeLoad records a finished run: the knee, and the live gauges back
 // to 0. A run that completed no step leaves the last knee as it was.
 func (m loadMetrics) observe(r probes.Result) {
-	m.users.WithLabelValues(r.Tenant, r.Check).Set(0)
-	m.rate.WithLabelValues(r.Tenant, r.Check).Set(0)
-	m.errorRatio.WithLabelValues(r.Tenant, r.Check).Set(0)
-	if r.Load != nil && len(r.Load.Steps) > 0 {
+	m.ended(r.Tenant, r.Check)
+	if r.Load != nil && len(r.Load.Steps) > 0 && (r.Load.Stop == probes.StopMax || r.Load.Stop == probes.StopSLO ||
+		r.Load.Knee.BreakAt > 0) {
+		// Only a run that ramped to its end or to a confirmed break found
+		// the knee; one cut short knows a lower bound only.
 		m.knee.WithLabelValues(r.Tenant, r.Check).Set(float64(r.Load.Knee.Users))
+	}
+}
+
+// ended sets the live gauges back to 0.
+func (m loadMetrics) ended(tenant, check string) {
+	m.users.WithLabelValues(tenant, check).Set(0)
+	m.rate.WithLabelValues(tenant, check).Set(0)
+	m.errorRatio.WithLabelValues(tenant, check).Set(0)
+}
+
+// LoadEnded sets a load check's live gauges back to 0, whatever became of
+// its run (a run cut short by a reload delivers no result).
+func (e *Exporter) LoadEnded(t probes.Target) {
+	e.mu.Lock()
+	planned := e.loadKeys[seriesKey{t.Tenant, t.Check}]
+	e.mu.Unlock()
+	if planned {
+		e.load.ended(t.Tenant, t.Check)
 	}
 }
 

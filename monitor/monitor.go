@@ -169,15 +169,15 @@ func (m *Monitor) probe(ctx context.Context, t probes.Target) probes.Result {
 	}
 	o := m.exporter.LoadOptions(t)
 	o.Budget = m.budget
-	m.log.Info("load run starting", "tenant", t.Tenant, "check", t.Check,
-		"ramp", fmt.Sprintf("%d→%d users", t.Load.Ramp.Start, t.Load.Ramp.Max))
+	defer m.exporter.LoadEnded(t)
 	res, skipped := probes.RunScheduledLoad(ctx, t, o)
 	res.Skipped = skipped
 	switch {
 	case skipped != "":
 		m.log.Info("load run skipped", "tenant", t.Tenant, "check", t.Check, "why", skipped)
 	case res.Load != nil:
-		m.log.Info("load run finished", "tenant", t.Tenant, "check", t.Check, "knee", res.Load.Knee.Users,
+		m.log.Info("load run finished", "tenant", t.Tenant, "check", t.Check,
+			"ramp", fmt.Sprintf("%d→%d users", t.Load.Ramp.Start, t.Load.Ramp.Max), "knee", res.Load.Knee.Users,
 			"seats", res.Load.Seats, "required", res.Load.Required, "steps", len(res.Load.Steps), "stop", res.Load.Stop,
 			"duration", res.Duration.Round(time.Second))
 	}

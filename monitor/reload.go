@@ -54,6 +54,7 @@ func (m *Monitor) reload(why string) {
 		return
 	}
 	warn(m.log, cfg)
+	m.setLoad(cfg) // before the new targets run
 	// Export the old and the new targets while jobs change, so the first
 	// result of a new target, which can come before Apply returns, is kept.
 	m.exporter.SetPlan(append(m.sched.Targets(), cfg.Targets...))
@@ -67,7 +68,6 @@ func (m *Monitor) reload(why string) {
 		return
 	}
 	m.exporter.ConfigReloaded(true, time.Now())
-	m.setLoad(cfg)
 	m.cases.apply(cfg)
 	m.mu.Lock()
 	old := m.cfg

@@ -22,6 +22,10 @@ const progressEvery = 250 * time.Millisecond
 // end within a second, sessions or not.
 const signOutBudget = 500 * time.Millisecond
 
+// signOutLimit bounds the sign-outs after a run that ended by itself: a
+// tenant that just broke must not keep the run going.
+const signOutLimit = 10 * time.Second
+
 // RunLoad runs t's ramp now. It returns when the ramp ends: at its max, at
 // a confirmed break of the SLO, at its duration limit, or when ctx is done
 // (within a second: every request is cancelled with it, and the users'
@@ -101,7 +105,7 @@ func judgeLoad(res *Result, r *loadRun) {
 		res.Reason, res.Message = ReasonInternal, "no step completed: "+lr.Message
 	case lr.Required > 0 && k.Users < lr.Required && k.BreakAt == 0 && !k.AtMax:
 		res.Reason = ReasonTimeout
-		res.Message = fmt.Sprintf("%s: served %d users, short of the %d required, without finding a break",
+		res.Message = fmt.Sprintf("%s: served %d users, short of the %d required, before a break was confirmed",
 			lr.Message, k.Users, lr.Required)
 	case lr.Required > 0 && k.Users < lr.Required:
 		res.Reason = ReasonCapacity
@@ -144,8 +148,8 @@ func newLoadRun(t Target, o LoadOptions, start time.Time) (*loadRun, error) {
 	spec := t.Load
 	r := &loadRun{t: t, spec: spec, o: o, start: start, rec: newRecorder(o.OnRequest)}
 	if spec.Limits.MaxRate > 0 {
-		burst := max(1, int(spec.Limits.MaxRate/20))
-		r.limiter = rate.NewLimiter(rate.Limit(spec.Limits.MaxRate), burst)
+		// A burst of one: no second ever sees more than the cap.
+		r.limiter = rate.NewLimiter(rate.Limit(spec.Limits.MaxRate), 1)
 	}
 	sc := spec.Scenario
 	r.steps = make([]Step, 0, len(sc.SignIn)+len(spec.Actions)+len(sc.SignOut))
@@ -242,7 +246,7 @@ func (r *loadRun) ramp(ctx context.Context, levels []int) *LoadResult {
 			break
 		}
 		lr.Steps = append(lr.Steps, s)
-		if !s.Passed && r.signedIn.Load() == 0 && r.signInFail.Load() != nil && r.spec.Scenario.Tokens == nil {
+		if !s.Passed && r.signedIn.Load() == 0 && r.signInFail.Load() != nil {
 			lr.Stop = StopSignIn
 			break
 		}
@@ -261,10 +265,13 @@ func (r *loadRun) stopMessage(lr *LoadResult) string {
 	case StopMax:
 		return fmt.Sprintf("ramp completed: every level up to %d users ran", lr.Planned[len(lr.Planned)-1])
 	case StopSLO:
+		if last.Requests == 0 {
+			return fmt.Sprintf("stopped at %d users: no request completed in two steps", last.Users)
+		}
 		return fmt.Sprintf("stopped at %d users: the SLO was missed twice (p95 %s, errors %.1f%%)",
 			last.Users, last.P95.Round(time.Millisecond), 100*last.ErrorRatio)
 	case StopTimeCap:
-		return fmt.Sprintf("stopped after %s: the run's duration limit left no time for the next step",
+		return fmt.Sprintf("stopped after %s: the run's duration limit or window end left no time for the next step",
 			time.Since(r.start).Round(time.Second))
 	case StopSignIn:
 		msg := "no user could sign in"
@@ -380,11 +387,14 @@ func (r *loadRun) stopUsers(ctx context.Context) {
 	if len(r.spec.Scenario.SignOut) == 0 {
 		return
 	}
-	outCtx := context.WithoutCancel(ctx)
+	// Sign-outs get signOutLimit in all, and half a second once ctx
+	// ends (shutdown, Ctrl-C), whether it ended before or during them.
+	outCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signOutLimit)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(signOutBudget, cancel) })
+	defer stop()
 	if ctx.Err() != nil {
-		var cancel context.CancelFunc
-		outCtx, cancel = context.WithTimeout(outCtx, signOutBudget)
-		defer cancel()
+		time.AfterFunc(signOutBudget, cancel)
 	}
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup

@@ -58,8 +58,10 @@ func (r *recorder) enter() {
 
 func (r *recorder) leave() { r.inFlight.Add(-1) }
 
-// record counts one completed request of user id.
-func (r *recorder) record(id int, d time.Duration, ok bool, sr *StepResult) {
+// record counts one completed request of user id. first is the failure,
+// redacted, when it may be the window's first error.
+func (r *recorder) record(id int, d time.Duration, ok bool, first *StepResult) {
+	sr := first
 	if r.onRequest != nil {
 		r.onRequest(d, ok)
 	}
@@ -76,7 +78,7 @@ func (r *recorder) record(id int, d time.Duration, ok bool, sr *StepResult) {
 		s.errs++
 	}
 	s.mu.Unlock()
-	if !ok && r.firstErr.Load() == nil {
+	if !ok && sr != nil {
 		r.firstErr.CompareAndSwap(nil, sr)
 	}
 }

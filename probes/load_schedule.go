@@ -13,6 +13,7 @@ import (
 const (
 	SkipOutsideWindow = "outside_window" // the time is in none of the check's windows
 	SkipLoadBudget    = "load_budget"    // other runs held the budget until the window closed
+	SkipWindowShort   = "window_short"   // too little of the window was left for the ramp
 )
 
 var windowParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -53,7 +54,7 @@ func RunScheduledLoad(ctx context.Context, t Target, o LoadOptions) (res Result,
 		return RunLoad(ctx, t, o), ""
 	}
 	if j := spec.Jitter; j > 0 && !sleepUntil(ctx, time.Now().Add(time.Duration(rand.Int64N(int64(j))))) {
-		return Result{}, "shutdown"
+		return Result{}, "cancelled"
 	}
 	end, ok := spec.InWindow(time.Now())
 	if !ok {
@@ -64,6 +65,13 @@ func RunScheduledLoad(ctx context.Context, t Target, o LoadOptions) (res Result,
 		ctx, cancel = context.WithDeadline(ctx, end)
 		defer cancel()
 	}
+	// A run that cannot finish its ramp before the window closes would
+	// end cut short, with a knee that is only a lower bound: skip it.
+	need := time.Duration(len(spec.Ramp.Levels())+1) * spec.Ramp.StepDuration
+	windowLeft := func() bool { return end.IsZero() || time.Until(end) >= need }
+	if !windowLeft() {
+		return Result{}, SkipWindowShort
+	}
 	levels := spec.Ramp.Levels()
 	peak := 0
 	if len(levels) > 0 {
@@ -72,7 +80,7 @@ func RunScheduledLoad(ctx context.Context, t Target, o LoadOptions) (res Result,
 	release, err := o.Budget.Wait(ctx, t.Key(), peak, spec.Limits.MaxRate, spec.Exclusive)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
-			return Result{}, "shutdown"
+			return Result{}, "cancelled"
 		}
 		if ctx.Err() != nil {
 			return Result{}, SkipLoadBudget
@@ -80,6 +88,9 @@ func RunScheduledLoad(ctx context.Context, t Target, o LoadOptions) (res Result,
 		return RunLoad(ctx, t, o), "" // can never fit: RunLoad reports why
 	}
 	defer release()
+	if !windowLeft() { // the wait for the budget used it up
+		return Result{}, SkipWindowShort
+	}
 	o.Budget = nil
 	return RunLoad(ctx, t, o), ""
 }

@@ -167,8 +167,8 @@ type LoadStep struct {
 	// ErrorRatio is Errors/Requests, 1 when nothing completed.
 	ErrorRatio         float64
 	P50, P95, P99, Max time.Duration
-	// InFlight is the most requests in flight at once (open model: it may
-	// exceed Users when the tenant stalls).
+	// InFlight is the most requests in flight at once; at most Users, since
+	// each user sends one request at a time.
 	InFlight int
 	Passed   bool // met the SLO
 	// FirstError is the first failed request of the window: the step's

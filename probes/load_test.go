@@ -330,3 +330,62 @@ func TestLoadRedactsSecrets(t *testing.T) {
 		t.Errorf("first error %q, message %q", fe, res.Message)
 	}
 }
+
+// TestLoadBudgetServesWaitersInOrder: runs waiting for the budget get it
+// first come, first served.
+func TestLoadBudgetServesWaitersInOrder(t *testing.T) {
+	b := NewLoadBudget(100, 0, 1)
+	hold, _ := b.Reserve("first", 10, 0, true)
+	var order []string
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, key := range []string{"a", "b", "c"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 30 * time.Millisecond) // queue in this order
+			rel, err := b.Wait(context.Background(), key, 10, 0, true)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			order = append(order, key)
+			mu.Unlock()
+			time.Sleep(10 * time.Millisecond)
+			rel()
+		}()
+	}
+	time.Sleep(150 * time.Millisecond)
+	hold()
+	wg.Wait()
+	if strings.Join(order, "") != "abc" {
+		t.Errorf("served %v, want a, b, c", order)
+	}
+	// A non-exclusive run of a key already running is refused too.
+	shared := NewLoadBudget(100, 0, 2)
+	r1, _ := shared.Reserve("acme/load", 10, 0, false)
+	defer r1()
+	if _, err := shared.Reserve("acme/load", 10, 0, false); err == nil {
+		t.Error("the same key reserved twice")
+	}
+}
+
+// TestLoadRefusedTokensStopAsSignIn: a token pool the tenant refuses is a
+// sign-in failure, not a capacity finding, and no user spins on it.
+func TestLoadRefusedTokensStopAsSignIn(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "token expired", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	tg := loadTarget(srv.URL, Ramp{Start: 5, Step: 5, Max: 10, StepDuration: 400 * time.Millisecond, WarmUp: 100 * time.Millisecond})
+	res := RunLoad(context.Background(), tg, LoadOptions{})
+	if res.Load.Stop != StopSignIn || res.Reason != ReasonStatus || !strings.Contains(res.Message, "token was refused") {
+		t.Errorf("stop %q reason %q: %s", res.Load.Stop, res.Reason, res.Message)
+	}
+	if n := hits.Load(); n > 20 {
+		t.Errorf("%d requests with refused tokens: users kept retrying", n)
+	}
+}

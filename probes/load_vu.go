@@ -63,7 +63,10 @@ func (u *vu) closed(ctx context.Context) {
 		}
 		for i := first; i < first+n && ctx.Err() == nil; i++ {
 			if sr, ok := u.do(ctx, i, time.Time{}); !ok && sr.StatusCode == http.StatusUnauthorized {
-				u.lostSession()
+				if u.lostSession(sr) {
+					return // its token is refused: the user is retired
+				}
+				u.pause(ctx, true) // never a tight loop of sign-ins
 				break
 			}
 			u.pause(ctx, false)
@@ -83,8 +86,14 @@ func (u *vu) open(ctx context.Context, at time.Time) {
 	for sleepUntil(ctx, next) {
 		intended := next
 		next = next.Add(pace)
-		if !u.signedIn && !u.signIn(ctx) {
-			continue
+		if !u.signedIn {
+			if !u.signIn(ctx) {
+				continue
+			}
+			// The sign-in is not part of the first action's latency.
+			if now := time.Now(); now.After(intended) {
+				intended = now
+			}
 		}
 		for i := first; i < first+n && ctx.Err() == nil; i++ {
 			from := time.Time{}
@@ -92,7 +101,9 @@ func (u *vu) open(ctx context.Context, at time.Time) {
 				from = intended
 			}
 			if sr, ok := u.do(ctx, i, from); !ok && sr.StatusCode == http.StatusUnauthorized {
-				u.lostSession()
+				if u.lostSession(sr) {
+					return
+				}
 				break
 			}
 		}
@@ -125,8 +136,20 @@ func (u *vu) signIn(ctx context.Context) bool {
 }
 
 // lostSession is a 401 on an action: the session ended (expired,
-// revoked), so the user signs in again before its next action.
-func (u *vu) lostSession() {
+// revoked), so the user signs in again before its next action. With a
+// token pool the token itself is refused: that is a failed sign-in, and
+// retire is true: the user stops, since its token will not work again.
+func (u *vu) lostSession(sr StepResult) (retire bool) {
+	u.signedOut()
+	if len(u.r.spec.Scenario.Tokens) == 0 {
+		return false
+	}
+	sr.Message = "the pool's token was refused: " + Redact(sr.Message, u.run.secrets)
+	u.r.signInFail.Store(&sr)
+	return true
+}
+
+func (u *vu) signedOut() {
 	if u.signedIn {
 		u.signedIn = false
 		u.r.signedIn.Add(-1)
@@ -146,7 +169,7 @@ func (u *vu) signOut(ctx context.Context) {
 		step := &u.r.steps[i]
 		u.run.runStep(ctx, step, u.r.transports[i], step.Timeout)
 	}
-	u.lostSession()
+	u.signedOut()
 }
 
 // do sends step i once, within the run's rate limit, and records it.
@@ -170,10 +193,11 @@ func (u *vu) do(ctx context.Context, i int, from time.Time) (StepResult, bool) {
 		return sr, false
 	}
 	d := time.Since(from)
-	if !sr.Success && r.rec.firstErr.Load() == nil {
-		sr.Message = Redact(sr.Message, u.run.secrets) // it may be the step's FirstError
+	var first *StepResult
+	if !sr.Success && r.rec.firstErr.Load() == nil { // it may be the step's FirstError
+		first = &StepResult{Name: sr.Name, Message: Redact(sr.Message, u.run.secrets)}
 	}
-	r.rec.record(u.id, d, sr.Success, &sr)
+	r.rec.record(u.id, d, sr.Success, first)
 	return sr, sr.Success
 }
 

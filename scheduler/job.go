@@ -133,15 +133,20 @@ func (s *Scheduler) run(j *job) {
 	}
 	defer j.running.Store(false)
 	planned := j.planned(s.clock.Now())
-
-	select {
-	case s.sem <- struct{}{}:
-	case <-s.ctx.Done():
-		return
-	}
-	defer func() { <-s.sem }()
-
 	t := j.target.Load()
+
+	// A load run is bounded by the load budget, not by the probes' cap:
+	// waiting for its jitter or for another tenant's run must not hold a
+	// slot every other probe needs.
+	if t.Load == nil {
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.ctx.Done():
+			return
+		}
+		defer func() { <-s.sem }()
+	}
+
 	s.o.Hooks.ObserveLag(max(0, s.clock.Since(planned)))
 	ctx, cancel := context.WithTimeout(j.ctx, runLimit(t))
 	defer cancel()
