@@ -48,7 +48,7 @@ type caseHooks interface {
 
 // caseSetup is what the loop takes from the config.
 type caseSetup struct {
-	notifiers []string
+	notifiers   []string
 	tenants     map[string]config.Tenant
 	notify      config.Notify
 	maintenance []config.Maintenance
