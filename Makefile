@@ -13,7 +13,7 @@ export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
 # acme has credentials of its own, as a customer's usually are.
 export FOREWARN_DEMO_PASSWORD_ACME ?= forewarn-demo-acme
 
-.PHONY: help build run test vet fmt-check ci bench bench-go bench-fleet bench-fleet-login clean
+.PHONY: help build run test vet fmt-check ci postgres bench bench-go bench-fleet bench-fleet-login bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,10 +36,24 @@ fmt-check: ## fail if gofmt would change a file
 
 # The tests need no system package yet; the browser, promtool and database
 # tests to come install theirs here (apt-get), so CI skips nothing.
-ci: ## what CI runs (.ci/run): install what the tests need, then make test
-	$(MAKE) test
+# The store's test suite runs against SQLite always, and against this
+# Postgres when FOREWARN_TEST_POSTGRES names it (make ci does).
+PG_TEST_DSN ?= postgres://forewarn:forewarn@127.0.0.1:5432/forewarn_test?sslmode=disable
 
-bench: bench-go bench-fleet bench-fleet-login ## micro-benchmarks, then the 10,000-tenant fleet benchmarks (~8 min)
+ci: postgres ## what CI runs (.ci/run): install what the tests need, then make test with nothing skipped
+	CI=true FOREWARN_TEST_POSTGRES='$(PG_TEST_DSN)' $(MAKE) test
+
+postgres: ## install (Debian's postgresql, needs root) and start PostgreSQL on 127.0.0.1 for the store tests
+	@pg_lsclusters -h 2>/dev/null | grep -q . || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; }
+	@v=$${PG_VERSION:-$$(pg_lsclusters -h | awk 'NR==1{print $$1}')}; \
+	pg_ctlcluster $$v main status >/dev/null 2>&1 || pg_ctlcluster $$v main start
+	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname = 'forewarn'\"" | grep -q 1 || \
+	su postgres -c "psql -v ON_ERROR_STOP=1 -c \"CREATE ROLE forewarn LOGIN PASSWORD 'forewarn'\""
+	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'forewarn_test'\"" | grep -q 1 || \
+	su postgres -c "createdb -O forewarn forewarn_test"
+	@echo "postgres ready: FOREWARN_TEST_POSTGRES='$(PG_TEST_DSN)'"
+
+bench: bench-go bench-fleet bench-fleet-login bench-load ## micro-benchmarks, the 10,000-tenant fleet benchmarks, then the load generator vs vegeta (~12 min)
 
 bench-go: ## Go micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -49,6 +63,11 @@ bench-fleet: build ## 10,000 tenants × 1 check every 60 s: lag, CPU, RSS, scrap
 
 bench-fleet-login: build ## 10,000 tenants × a 5-step sign-in every 60 s: CPU, RSS (set BENCH_DURATION to shorten)
 	$(GO) run ./bench/fleet -bin $(BIN) -checks sign-in -tenants $${BENCH_TENANTS:-10000} -duration $${BENCH_DURATION:-3m}
+
+# vegeta is built from the Go module proxy by the driver, into a temporary
+# directory outside the module: it never becomes a dependency of forewarn.
+bench-load: build ## forewarn's load generator vs vegeta on the demo: req per CPU-s, latency at 20 ms, RSS per 1,000 users (~4 min)
+	$(GO) run ./bench/loadgen -bin $(BIN) -rounds $${BENCH_LOAD_ROUNDS:-3} -duration $${BENCH_LOAD_DURATION:-20s} -concurrency $${BENCH_LOAD_CONCURRENCY:-50}
 
 clean: ## remove bin/
 	rm -rf bin
