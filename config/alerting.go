@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/forewarn/forewarn/notify/webhook"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
@@ -213,8 +214,10 @@ func (d *decoder) decodeNotify(n *yaml.Node, src secretSource) (Notify, []string
 			for j, sv := range sl.Content {
 				sf := index(join(f, "secrets"), j)
 				s := secret(sv, sf)
-				if s != "" && !strings.HasPrefix(s, "whsec_") {
-					d.errorf(sv, sf, "a webhook secret starts with whsec_ followed by base64 (the Standard Webhooks format)")
+				if s != "" {
+					if err := webhook.CheckSecret(s); err != nil {
+						d.errorf(sv, sf, "%v; forewarn notify new-secret makes one", err)
+					}
 				}
 				w.Secrets = append(w.Secrets, s)
 			}

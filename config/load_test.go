@@ -122,7 +122,7 @@ checks:
 }
 
 func TestAlertingSections(t *testing.T) {
-	env := map[string]string{"SLACK_TOKEN": "xoxb-secret-token", "HOOK_SECRET": "whsec_c2VjcmV0"}
+	env := map[string]string{"SLACK_TOKEN": "xoxb-secret-token", "HOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
 	cfg, err := Parse("/etc/forewarn/checks.yaml", []byte(`
 store: {dsn: "sqlite:data/forewarn.db"}
 cases: {failure_threshold: 2, maintenance: [{tenant: acme, start: "2026-11-24T02:00:00Z", end: "2026-11-24T04:00:00Z", reason: upgrade}]}
@@ -151,7 +151,7 @@ checks: [{name: health, kind: http, request: {url: "{{ .Tenant.URL }}/health"}}]
 	if g, _ := cfg.Notify.Links(cfg.Tenants[0]); g != "http://127.0.0.1:3000/d/forewarn-tenant?var-tenant=acme" {
 		t.Errorf("grafana link %q", g)
 	}
-	if got := cfg.Redact("token xoxb-secret-token and whsec_c2VjcmV0"); strings.Contains(got, "secret-token") || strings.Contains(got, "c2VjcmV0") {
+	if got := cfg.Redact("token xoxb-secret-token and whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"); strings.Contains(got, "secret-token") || strings.Contains(got, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") {
 		t.Errorf("notifier secrets not redacted: %q", got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/forewarn/forewarn/config"
 	"github.com/forewarn/forewarn/metrics"
 	"github.com/forewarn/forewarn/probes"
+	"github.com/forewarn/forewarn/notify"
 	"github.com/forewarn/forewarn/scheduler"
 	"github.com/forewarn/forewarn/store"
 )
@@ -55,8 +56,9 @@ type Monitor struct {
 
 	// budget bounds all load runs together, across reloads.
 	budget *probes.LoadBudget
-	store  *store.Store
-	cases  *caseLoop
+	store      *store.Store
+	cases      *caseLoop
+	dispatcher *notify.Dispatcher
 
 	mu     sync.Mutex
 	cfg    *config.Config
@@ -86,7 +88,11 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("history store (store.dsn in %s): %w", o.ConfigPath, err)
 	}
 	defer m.closeStore()
-	m.cases, err = newCaseLoop(ctx, o.Logger, m.store, cfg, m.exporter, nil)
+	if err := m.startDispatcher(cfg); err != nil {
+		return err
+	}
+	defer m.stopDispatcher()
+	m.cases, err = newCaseLoop(ctx, o.Logger, m.store, cfg, m.exporter, m.dispatcher.Notify)
 	if err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
@@ -198,6 +204,16 @@ func (m *Monitor) setLoad(cfg *config.Config) {
 		seats[t.ID] = t.Seats
 	}
 	m.exporter.SetSeats(seats)
+}
+
+// stopDispatcher lets a delivery under way finish, briefly: one cut short
+// is sent again after a restart.
+func (m *Monitor) stopDispatcher() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := m.dispatcher.Stop(ctx); err != nil {
+		m.log.Warn("notifications: a delivery was cut short; it is sent again at the next start", "error", err)
+	}
 }
 
 // closeStore writes every result still buffered, within a few seconds.

@@ -73,6 +73,7 @@ func (m *Monitor) reload(why string) {
 	old := m.cfg
 	m.cfg = cfg
 	m.mu.Unlock()
+	m.warnNotifyChange(old, cfg)
 	if cfg.Store.DSN != old.Store.DSN {
 		m.log.Warn("store.dsn: changed in the config; restart forewarn to move the history", "using", old.Store.DSN)
 	}

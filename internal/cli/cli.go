@@ -44,6 +44,7 @@ type grammar struct {
 	Probe    probeCmd    `cmd:"" help:"Run one check against one tenant now and print the result; exits 1 if it fails."`
 	Capacity capacityCmd `cmd:"" help:"Ramp virtual users against one tenant until it breaks its SLO; print the capacity curve and chart it; exits 1 if the knee is below what the check requires."`
 	Cases    casesCmd    `cmd:"" help:"List open and recent support cases from the history store, with where their notifications stand."`
+	Notify   notifyCmd   `cmd:"" help:"Test the configured notifiers (Slack, webhooks); make a webhook secret."`
 	Demo     demoCmd     `cmd:"" help:"Serve a simulated SaaS with many tenants on 127.0.0.1, for trying forewarn out."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
