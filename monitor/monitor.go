@@ -18,8 +18,8 @@ import (
 
 	"github.com/forewarn/forewarn/config"
 	"github.com/forewarn/forewarn/metrics"
-	"github.com/forewarn/forewarn/probes"
 	"github.com/forewarn/forewarn/notify"
+	"github.com/forewarn/forewarn/probes"
 	"github.com/forewarn/forewarn/scheduler"
 	"github.com/forewarn/forewarn/store"
 )
@@ -55,7 +55,7 @@ type Monitor struct {
 	ready    atomic.Bool
 
 	// budget bounds all load runs together, across reloads.
-	budget *probes.LoadBudget
+	budget     *probes.LoadBudget
 	store      *store.Store
 	cases      *caseLoop
 	dispatcher *notify.Dispatcher
