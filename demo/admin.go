@@ -29,6 +29,8 @@ func (s *Server) routeAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/faults", s.listFaults)
 	mux.HandleFunc("GET /admin/tenants/{id}/load", s.getLoad)
 	mux.HandleFunc("DELETE /admin/tenants/{id}/load", s.deleteLoad)
+	mux.HandleFunc("POST /hooks/forewarn", s.receiveHook)
+	mux.HandleFunc("GET /admin/hooks", s.listHooks)
 }
 
 const maxAdminBody = 64 << 10

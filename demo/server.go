@@ -40,6 +40,10 @@ type Options struct {
 	// Capacities override tenants' capacities (Tenant.Capacity), by tenant
 	// id: the concurrent users each serves, 0 for unlimited.
 	Capacities map[string]int
+	// HookSecret verifies the case webhooks the demo receives at
+	// POST /hooks/forewarn (default DefaultHookSecret; forewarn demo reads
+	// HookSecretEnv).
+	HookSecret string
 	Logger     *slog.Logger
 }
 
@@ -58,6 +62,8 @@ type Server struct {
 	// faults stop waiting.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	hooks *hookInbox // case webhooks received
 
 	// faultMu keeps a tenant's stored fault and its gate's capacity in
 	// step when SetFault and ClearFault race.
@@ -101,6 +107,11 @@ func New(o Options) (*Server, error) {
 	if err := applyCapacities(s.list, o.Capacities); err != nil {
 		return nil, err
 	}
+	hooks, err := newHookInbox(o.HookSecret)
+	if err != nil {
+		return nil, err
+	}
+	s.hooks = hooks
 	s.order = make([]*tenantApp, len(s.list))
 	for i, t := range s.list {
 		s.order[i] = newTenantApp(t, cmp.Or(o.Passwords[t.ID], o.Password))

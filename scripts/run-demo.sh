@@ -31,6 +31,12 @@ cat <<MSG
     bin/forewarn demo fault globex down        (or: slow, error, wrong_body, expired_tls, wrong_credentials, session_expiry …)
     bin/forewarn demo clear globex
 
+  Three failures in a row open a support case (history in forewarn.db):
+    bin/forewarn cases
+
+  How many users does acme really serve (500 seats)? About 2 minutes:
+    bin/forewarn capacity acme
+
   First results arrive within one interval (30 s); Ctrl-C stops both.
 
 MSG

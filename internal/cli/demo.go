@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/forewarn/forewarn/demo"
@@ -23,14 +24,16 @@ type demoCmd struct {
 	Load    demoLoadCmd    `cmd:"" help:"Print one tenant's load counters in a running demo: requests, rejections, peaks, capacity."`
 	APIKeys demoAPIKeysCmd `cmd:"" name:"api-keys" help:"Print API keys of one tenant, one a line: ready credentials for a load test's users."`
 	Checks  demoChecksCmd  `cmd:"" help:"Print a checks.yaml probing the demo's tenants."`
+	Hooks   demoHooksCmd   `cmd:"" help:"List the case webhooks a running demo received (it plays the vendor's ticketing system)."`
 }
 
 type demoServeCmd struct {
-	Tenants   int            `help:"Number of tenants (1 to 10000)." default:"20"`
-	Listen    string         `help:"HTTP listener: tenants at /t/{id}/, fault admin API at /admin/." default:"127.0.0.1:8081"`
-	TLSListen string         `help:"TLS listener; certificates by SNI {id}.demo.forewarn.test, signed by demo/ca.pem." default:"127.0.0.1:8443"`
-	Password  string         `help:"Password of every tenant's synthetic user (synthetic@{id}.example) and its OAuth2 client secret (forewarn-{id}); FOREWARN_DEMO_PASSWORD_{ID} gives one tenant its own, e.g. FOREWARN_DEMO_PASSWORD_ACME." env:"FOREWARN_DEMO_PASSWORD"`
-	Capacity  map[string]int `help:"Override tenants' capacities, the concurrent users each serves before requests queue and fail (0: unlimited), e.g. --capacity acme=50;globex=0. Default: acme 150 of its 500 seats, most tenants 1.2–1.5 times their seats." placeholder:"ID=USERS"`
+	Tenants    int            `help:"Number of tenants (1 to 10000)." default:"20"`
+	Listen     string         `help:"HTTP listener: tenants at /t/{id}/, fault admin API at /admin/." default:"127.0.0.1:8081"`
+	TLSListen  string         `help:"TLS listener; certificates by SNI {id}.demo.forewarn.test, signed by demo/ca.pem." default:"127.0.0.1:8443"`
+	Password   string         `help:"Password of every tenant's synthetic user (synthetic@{id}.example) and its OAuth2 client secret (forewarn-{id}); FOREWARN_DEMO_PASSWORD_{ID} gives one tenant its own, e.g. FOREWARN_DEMO_PASSWORD_ACME." env:"FOREWARN_DEMO_PASSWORD"`
+	Capacity   map[string]int `help:"Override tenants' capacities, the concurrent users each serves before requests queue and fail (0: unlimited), e.g. --capacity acme=50;globex=0. Default: acme 150 of its 500 seats, most tenants 1.2–1.5 times their seats." placeholder:"ID=USERS"`
+	HookSecret string         `name:"hook-secret" help:"Secret (whsec_…) verifying the case webhooks received at POST /hooks/forewarn; default: the public demo secret." env:"FOREWARN_DEMO_WEBHOOK_SECRET"`
 }
 
 func (c demoServeCmd) Run(e *env) error {
@@ -40,7 +43,7 @@ func (c demoServeCmd) Run(e *env) error {
 	srv, err := demo.New(demo.Options{
 		Tenants: c.Tenants, Listen: c.Listen, TLSListen: c.TLSListen, Logger: e.log,
 		Password: c.Password, Passwords: demo.PasswordsFromEnv(os.Environ(), c.Tenants),
-		Capacities: c.Capacity,
+		Capacities: c.Capacity, HookSecret: c.HookSecret,
 	})
 	if err != nil {
 		return err
@@ -205,4 +208,27 @@ func (c demoChecksCmd) Run(e *env) error {
 	}
 	return demo.WriteChecks(e.stdout, demo.Tenants(c.Tenants), c.URL, c.TLSURL,
 		demo.ChecksOnly(c.Checks...), demo.ChecksInterval(c.Interval), demo.ChecksCAFile(ca))
+}
+
+type demoHooksCmd struct {
+	demoAdmin
+}
+
+func (c demoHooksCmd) Run(e *env) error {
+	hooks, err := demo.HooksRemote(context.Background(), c.base())
+	if err != nil {
+		fmt.Fprintln(e.stderr, "forewarn:", err)
+		return failure{ExitRuntime}
+	}
+	if len(hooks) == 0 {
+		fmt.Fprintln(e.stdout, "no webhook received")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RECEIVED (UTC)\tTYPE\tTENANT\tCASE\tKIND\tSEVERITY\tCHECK\tWEBHOOK-ID")
+	for _, h := range hooks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Received.Format("15:04:05"), h.Type, h.Tenant, h.Case,
+			h.Kind, h.Severity, h.Check, h.ID)
+	}
+	return tw.Flush()
 }
