@@ -50,4 +50,3 @@ func TestHooksVerifiesAndKeepsCaseWebhooks(t *testing.T) {
 		t.Errorf("hook %+v", h)
 	}
 }
-
