@@ -54,10 +54,10 @@ func (c notifyTestCmd) Run(e *env) error {
 		cancel()
 		if err != nil {
 			failed++
-			fmt.Fprintf(e.stdout, "%-20s FAIL  %s\n", n.Name(), cfg.Redact(err.Error()))
+			fmt.Fprintf(e.stdout, "%-24s FAIL  %s\n", n.Name(), cfg.Redact(err.Error()))
 			continue
 		}
-		fmt.Fprintf(e.stdout, "%-20s OK    delivered in %s\n", n.Name(), ms(time.Since(start)))
+		fmt.Fprintf(e.stdout, "%-24s OK    delivered in %s\n", n.Name(), ms(time.Since(start)))
 	}
 	if failed > 0 {
 		return failure{ExitFailed}
