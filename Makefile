@@ -13,7 +13,7 @@ export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
 # acme has credentials of its own, as a customer's usually are.
 export FOREWARN_DEMO_PASSWORD_ACME ?= forewarn-demo-acme
 
-.PHONY: help build run test vet fmt-check ci postgres bench bench-go bench-fleet bench-fleet-login bench-load clean
+.PHONY: help build run test vet fmt-check ci postgres dashboards bench bench-go bench-fleet bench-fleet-login bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ bench-fleet-login: build ## 10,000 tenants × a 5-step sign-in every 60 s: CPU, 
 # directory outside the module: it never becomes a dependency of forewarn.
 bench-load: build ## forewarn's load generator vs vegeta on the demo: req per CPU-s, latency at 20 ms, RSS per 1,000 users (~4 min)
 	$(GO) run ./bench/loadgen -bin $(BIN) -rounds $${BENCH_LOAD_ROUNDS:-3} -duration $${BENCH_LOAD_DURATION:-20s} -concurrency $${BENCH_LOAD_CONCURRENCY:-50}
+
+dashboards: ## regenerate dashboards/*.json from the Go code in dashboards/
+	$(GO) run ./dashboards/cmd/gen -out dashboards
 
 clean: ## remove bin/
 	rm -rf bin
