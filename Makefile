@@ -13,7 +13,7 @@ export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
 # acme has credentials of its own, as a customer's usually are.
 export FOREWARN_DEMO_PASSWORD_ACME ?= forewarn-demo-acme
 
-.PHONY: help build run test vet fmt-check ci postgres dashboards bench bench-go bench-fleet bench-fleet-login bench-load clean
+.PHONY: help build run test vet fmt-check ci postgres prometheus rules-test dashboards bench bench-go bench-fleet bench-fleet-login bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,13 +34,13 @@ fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-# The tests need no system package yet; the browser, promtool and database
-# tests to come install theirs here (apt-get), so CI skips nothing.
+# CI installs what the tests need from Debian (postgresql, prometheus), so
+# with CI=true nothing skips: a test missing its tool fails instead.
 # The store's test suite runs against SQLite always, and against this
 # Postgres when FOREWARN_TEST_POSTGRES names it (make ci does).
 PG_TEST_DSN ?= postgres://forewarn:forewarn@127.0.0.1:5432/forewarn_test?sslmode=disable
 
-ci: postgres ## what CI runs (.ci/run): install what the tests need, then make test with nothing skipped
+ci: postgres prometheus ## what CI runs (.ci/run): install what the tests need, then make test with nothing skipped
 	CI=true FOREWARN_TEST_POSTGRES='$(PG_TEST_DSN)' $(MAKE) test
 
 postgres: ## install (Debian's postgresql, needs root) and start PostgreSQL on 127.0.0.1 for the store tests
@@ -68,6 +68,13 @@ bench-fleet-login: build ## 10,000 tenants × a 5-step sign-in every 60 s: CPU, 
 # directory outside the module: it never becomes a dependency of forewarn.
 bench-load: build ## forewarn's load generator vs vegeta on the demo: req per CPU-s, latency at 20 ms, RSS per 1,000 users (~4 min)
 	$(GO) run ./bench/loadgen -bin $(BIN) -rounds $${BENCH_LOAD_ROUNDS:-3} -duration $${BENCH_LOAD_DURATION:-20s} -concurrency $${BENCH_LOAD_CONCURRENCY:-50}
+
+prometheus: ## install Debian's prometheus (Prometheus and promtool, for the alert rule tests; needs root) if promtool is missing
+	@command -v promtool >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }
+
+rules-test: prometheus ## promtool check rules and the promtool unit tests of alertrules/
+	promtool check rules alertrules/*.yml
+	promtool test rules alertrules/tests/*.yml
 
 dashboards: ## regenerate dashboards/*.json from the Go code in dashboards/
 	$(GO) run ./dashboards/cmd/gen -out dashboards
