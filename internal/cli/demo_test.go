@@ -108,6 +108,7 @@ func TestDemoAPIKeys(t *testing.T) {
 // The keys printed sign a load test's users in to a demo sharing the password.
 func TestDemoAPIKeysAccepted(t *testing.T) {
 	t.Setenv(demo.PasswordEnv, "pw")
+	t.Setenv(demo.TenantPasswordEnv("acme"), "") // make exports acme's own; this demo has none
 	_, url := newTestDemo(t)
 	_, out, _ := runDemoCLI(t, "demo", "api-keys", "acme", "-n", "2")
 	for _, key := range strings.Fields(out) {
