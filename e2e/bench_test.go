@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,27 +13,11 @@ import (
 	"github.com/forewarn/forewarn/probes"
 )
 
-// A 4-step form sign-in (login page and CSRF token, form post and session
-// cookie, authenticated page, API call), as checks.yaml runs it.
-const signInCheck = `
-vars: {password: "${FOREWARN_DEMO_PASSWORD}"}
-tenants:
-  - {id: acme, url: "BASE/t/acme", vars: {username: synthetic@acme.example}}
-checks:
-  - name: sign-in
-    kind: login
-    steps:
-      - name: login-page
-        request: {url: "{{ .Tenant.URL }}/login"}
-        extract: {csrf: {form_input: csrf_token}}
-      - name: submit
-        request:
-          method: POST
-          url: "{{ .Tenant.URL }}/login"
-          form: {username: "{{ .Vars.username }}", password: "{{ .Vars.password }}", csrf_token: "{{ .Extracted.csrf }}"}
-        follow_redirects: false
-        expect: {status: [303]}
-        extract: {session: {cookie: session, secret: true}}
+// signInChecks is a 4-step form sign-in (login page and CSRF token, form
+// post and session cookie, authenticated page, API call), as checks.yaml
+// runs it, for acme.
+func signInChecks(demoURL string) string {
+	return demoTenants(demoURL, 0, "acme") + "checks:\n" + formSignIn + `        extract: {session: {cookie: session, secret: true}}
       - name: home
         request: {url: "{{ .Tenant.URL }}/home"}
         expect: {body_contains: Welcome}
@@ -42,6 +25,7 @@ checks:
         request: {url: "{{ .Tenant.URL }}/api/me"}
         expect: {json: [{path: user, equals: "{{ .Vars.username }}"}]}
 `
+}
 
 // BenchmarkSignInAgainstDemo runs one 4-step sign-in per iteration against
 // the demo over plain HTTP (no TLS handshakes) and reports the CPU time of
@@ -51,13 +35,13 @@ func BenchmarkSignInAgainstDemo(b *testing.B) {
 	// The sign-ins never sign out: the tenant's capacity model would turn
 	// them away once its session slots fill, so it is lifted here.
 	srv, err := demo.New(demo.Options{Tenants: 1, Password: os.Getenv(demo.PasswordEnv),
-		Capacities: map[string]int{"acme": 0}})
+		Passwords: demo.PasswordsFromEnv(os.Environ(), 1), Capacities: map[string]int{"acme": 0}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
-	cfg, err := config.Parse("bench.yaml", []byte(strings.ReplaceAll(signInCheck, "BASE", ts.URL)), ".", config.Options{})
+	cfg, err := config.Parse("bench.yaml", []byte(signInChecks(ts.URL)), ".", config.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn/demo"
+	"github.com/forewarn/forewarn/internal/fakeslack"
 )
 
 // fastCases opens a case after two failures in a row and resolves a cause
@@ -52,11 +52,11 @@ func appendConfig(t *testing.T, cfg string, sections ...string) {
 
 // notifyTo is the notify: section for a fake Slack (nil: none) and a fake
 // webhook receiver.
-func notifyTo(slack *fakeSlack, hooks *fakeWebhook) string {
+func notifyTo(slack *fakeslack.Server, hooks *fakeWebhook) string {
 	var b strings.Builder
 	b.WriteString("notify:\n")
 	if slack != nil {
-		fmt.Fprintf(&b, "  slack: {token: %q, channel: \"#support\", api_url: %q}\n", slackToken, slack.url())
+		fmt.Fprintf(&b, "  slack: {token: %q, channel: \"#support\", api_url: %q}\n", slackToken, slack.URL())
 	}
 	fmt.Fprintf(&b, "  webhooks:\n    - {name: tickets, url: %q, secrets: [%q]}\n", hooks.url(), hooks.secret)
 	return b.String()
@@ -216,37 +216,35 @@ func checkHookOrder(t *testing.T, hooks *fakeWebhook, caseID string) []string {
 // slackThread checks that Slack holds exactly one thread, caseID's, with
 // its root posted for the opened event and its replies in order, one per
 // later event; it returns the root and the replies.
-func slackThread(t *testing.T, slack *fakeSlack, caseID string) (slackMsg, []slackMsg) {
+func slackThread(t *testing.T, slack *fakeslack.Server, caseID string) (fakeslack.Msg, []fakeslack.Msg) {
 	t.Helper()
-	roots := slack.roots()
+	roots := slack.Roots()
 	if len(roots) != 1 {
-		t.Fatalf("%d Slack root messages, want 1 (one thread per case): %s", len(roots), slack.summary())
+		t.Fatalf("%d Slack root messages, want 1 (one thread per case): %s", len(roots), slack.Summary())
 	}
 	root := roots[0]
-	if root.CaseID != caseID || root.EventID != caseID+":1" {
-		t.Errorf("root message for case %q event %q, want case %q event %s:1", root.CaseID, root.EventID, caseID, caseID)
+	if root.CaseID() != caseID || root.EventID() != caseID+":1" {
+		t.Errorf("root message for case %q event %q, want case %q event %s:1", root.CaseID(), root.EventID(), caseID, caseID)
 	}
 	if root.Channel != "C0SUPPORT1" {
 		t.Errorf("root posted to %s, want #support (C0SUPPORT1)", root.Channel)
 	}
-	replies := slack.replies(root.TS)
-	if n := len(slack.messages()); n != 1+len(replies) {
+	replies := slack.Replies(root.TS)
+	if n := len(slack.Messages()); n != 1+len(replies) {
 		t.Errorf("%d Slack messages, %d of them replies in the case's thread: every update must be a reply: %s",
-			n, len(replies), slack.summary())
+			n, len(replies), slack.Summary())
 	}
 	seen := map[string]bool{}
 	last := 1
 	for _, m := range replies {
-		if m.CaseID != caseID || seen[m.EventID] || seqOf(m.EventID) <= last {
+		if m.CaseID() != caseID || seen[m.EventID()] || seqOf(m.EventID()) <= last {
 			t.Errorf("reply for event %q after seq %d: want each later event of %s once, in order: %s",
-				m.EventID, last, caseID, slack.summary())
+				m.EventID(), last, caseID, slack.Summary())
 		}
-		seen[m.EventID] = true
-		last = max(last, seqOf(m.EventID))
+		seen[m.EventID()] = true
+		last = max(last, seqOf(m.EventID()))
 	}
-	slack.mu.Lock()
-	tokens := fmt.Sprint(slack.tokens)
-	slack.mu.Unlock()
+	tokens := fmt.Sprint(slack.Tokens())
 	if tokens != "map["+slackToken+":true]" {
 		t.Errorf("tokens seen by Slack: %s, want only %s", tokens, slackToken)
 	}
@@ -284,12 +282,12 @@ func TestOutageOpensOneCaseInSlackAndWebhook(t *testing.T) {
 		return n["case.opened"] >= 1 && n["case.cause_added"] >= 1, hooks.summary()
 	})
 	eventually(t, 45*time.Second, "the cause_added reply in acme's Slack thread", func() (bool, string) {
-		for _, m := range slack.messages() {
+		for _, m := range slack.Messages() {
 			if m.ThreadTS != "" && strings.Contains(m.Text, "joined the case") {
 				return true, ""
 			}
 		}
-		return false, slack.summary()
+		return false, slack.Summary()
 	})
 	if !strings.HasPrefix(caseID, "acme-") {
 		t.Fatalf("case %q: want one of acme's", caseID)
@@ -304,16 +302,16 @@ func TestOutageOpensOneCaseInSlackAndWebhook(t *testing.T) {
 		return hookTypes(hooks.delivered())["case.resolved"] >= 1, hooks.summary()
 	})
 	eventually(t, 45*time.Second, "resolved reply in the thread and the root edited", func() (bool, string) {
-		roots := slack.roots()
+		roots := slack.Roots()
 		if len(roots) != 1 || !strings.Contains(roots[0].Text, "Resolved after") {
-			return false, slack.summary()
+			return false, slack.Summary()
 		}
-		for _, m := range slack.replies(roots[0].TS) {
+		for _, m := range slack.Replies(roots[0].TS) {
 			if strings.Contains(m.Text, "Resolved after") {
 				return true, ""
 			}
 		}
-		return false, slack.summary()
+		return false, slack.Summary()
 	})
 	var cs []caseJSON
 	eventually(t, 30*time.Second, "forewarn cases: every notification delivered", func() (bool, string) {
@@ -365,7 +363,7 @@ func TestCrashBetweenCaseChangeAndDelivery(t *testing.T) {
 	t.Parallel()
 	_, demoURL, tlsURL := startDemo(t, 2)
 	slack, hooks := newFakeSlack(t), newFakeWebhook(t)
-	slack.setMode(mode500)
+	slack.SetMode(fakeslack.ServerError)
 	hooks.setMode(mode500)
 	cfg := caseChecks(t, 2, demoURL, tlsURL, fastCases, notifyTo(slack, hooks))
 	p, mon := startMonitor(t, cfg)
@@ -374,27 +372,27 @@ func TestCrashBetweenCaseChangeAndDelivery(t *testing.T) {
 	fault(t, demoURL, "acme", demo.Fault{Mode: demo.ModeDown})
 	caseID, _ := p.waitLog(t, "case opened", 45*time.Second)["case"].(string)
 	eventually(t, 30*time.Second, "a failed attempt at Slack and at the webhook", func() (bool, string) {
-		return slack.failures() > 0 && len(hooks.all()) > 0, slack.summary() + hooks.summary()
+		return slack.Failures() > 0 && len(hooks.all()) > 0, slack.Summary() + hooks.summary()
 	})
 	killMonitor(t, p)
-	if len(slack.messages()) != 0 || len(hooks.delivered()) != 0 {
-		t.Fatalf("delivered while Slack and the webhook failed: %s%s", slack.summary(), hooks.summary())
+	if len(slack.Messages()) != 0 || len(hooks.delivered()) != 0 {
+		t.Fatalf("delivered while Slack and the webhook failed: %s%s", slack.Summary(), hooks.summary())
 	}
 
-	slack.setMode(modeHealthy)
+	slack.SetMode(fakeslack.Healthy)
 	hooks.setMode(modeHealthy)
 	p2, mon2 := startMonitor(t, cfg)
 	if l := p2.waitLog(t, "case state restored", time.Second); l["open_cases"] != float64(1) {
 		t.Errorf("after the restart: %v, want the open case restored", l)
 	}
 	eventually(t, 60*time.Second, "case.opened delivered to Slack and the webhook after the restart", func() (bool, string) {
-		return len(slack.roots()) >= 1 && hookTypes(hooks.delivered())["case.opened"] >= 1, slack.summary() + hooks.summary()
+		return len(slack.Roots()) >= 1 && hookTypes(hooks.delivered())["case.opened"] >= 1, slack.Summary() + hooks.summary()
 	})
 	clearFault(t, demoURL, "acme")
 	eventually(t, 60*time.Second, "case.resolved delivered to Slack and the webhook", func() (bool, string) {
-		roots := slack.roots()
+		roots := slack.Roots()
 		return len(roots) >= 1 && strings.Contains(roots[0].Text, "Resolved after") &&
-			hookTypes(hooks.delivered())["case.resolved"] >= 1, slack.summary() + hooks.summary()
+			hookTypes(hooks.delivered())["case.resolved"] >= 1, slack.Summary() + hooks.summary()
 	})
 	var cs []caseJSON
 	eventually(t, 30*time.Second, "forewarn cases: every notification delivered", func() (bool, string) {
@@ -443,33 +441,33 @@ func TestCrashAfterSlackPostBeforeItIsRecorded(t *testing.T) {
 	p, mon := startMonitor(t, cfg)
 	eventually(t, 30*time.Second, "every tenant up", allUp(t, mon, 2*2))
 
-	posted := slack.holdNextPost()
+	posted := slack.HoldNextPost()
 	fault(t, demoURL, "acme", demo.Fault{Mode: demo.ModeDown})
-	var held slackMsg
+	var held fakeslack.Msg
 	select {
 	case held = <-posted:
 	case <-time.After(45 * time.Second):
-		t.Fatalf("no root message posted: %s", slack.summary())
+		t.Fatalf("no root message posted: %s", slack.Summary())
 	}
 	killMonitor(t, p)
-	slack.release()
+	slack.Release()
 
 	p2, _ := startMonitor(t, cfg)
 	p2.waitLog(t, "adopted a root message posted before a crash or an error", 60*time.Second)
 	clearFault(t, demoURL, "acme")
 	eventually(t, 60*time.Second, "the resolved reply in the thread", func() (bool, string) {
-		roots := slack.roots()
+		roots := slack.Roots()
 		if len(roots) != 1 {
-			return false, slack.summary()
+			return false, slack.Summary()
 		}
-		for _, m := range slack.replies(roots[0].TS) {
+		for _, m := range slack.Replies(roots[0].TS) {
 			if strings.Contains(m.Text, "Resolved after") {
 				return true, ""
 			}
 		}
-		return false, slack.summary()
+		return false, slack.Summary()
 	})
-	root, _ := slackThread(t, slack, held.CaseID)
+	root, _ := slackThread(t, slack, held.CaseID())
 	if root.TS != held.TS || !strings.Contains(root.Text, "Resolved after") {
 		t.Errorf("root %s %q, want the message posted before the crash (%s), edited to say resolved", root.TS, root.Text, held.TS)
 	}
@@ -506,7 +504,7 @@ func TestSlackDownFiveMinutesThenBack(t *testing.T) {
 func slackDownThenBack(t *testing.T, outage, within time.Duration) {
 	_, demoURL, tlsURL := startDemo(t, 2)
 	slack, hooks := newFakeSlack(t), newFakeWebhook(t)
-	slack.setMode(modeHangUp)
+	slack.SetMode(fakeslack.HangUp)
 	hooks.setMode(mode500)
 	cfg := caseChecks(t, 2, demoURL, tlsURL, fastCases, notifyTo(slack, hooks))
 	p, mon := startMonitor(t, cfg)
@@ -520,8 +518,8 @@ func slackDownThenBack(t *testing.T, outage, within time.Duration) {
 	p.waitLog(t, "case resolved", 45*time.Second)
 	time.Sleep(time.Until(began.Add(outage)))
 
-	if len(slack.messages()) != 0 || len(hooks.delivered()) != 0 || slack.failures() == 0 || len(hooks.all()) == 0 {
-		t.Fatalf("during the outage: want attempts, all failed:\nSlack %s\nwebhook:%s", slack.summary(), hooks.summary())
+	if len(slack.Messages()) != 0 || len(hooks.delivered()) != 0 || slack.Failures() == 0 || len(hooks.all()) == 0 {
+		t.Fatalf("during the outage: want attempts, all failed:\nSlack %s\nwebhook:%s", slack.Summary(), hooks.summary())
 	}
 	cs := listCases(t, cfg)
 	if len(cs) != 1 || cs[0].Status != "resolved" || allDelivered(cs) {
@@ -529,13 +527,13 @@ func slackDownThenBack(t *testing.T, outage, within time.Duration) {
 	}
 	waiting := len(cs[0].Notifications)
 
-	slack.setMode(modeHealthy)
+	slack.SetMode(fakeslack.Healthy)
 	hooks.setMode(modeHealthy)
 	back := time.Now()
 	eventually(t, within, "case.resolved delivered to Slack and the webhook after the outage", func() (bool, string) {
-		roots := slack.roots()
+		roots := slack.Roots()
 		return len(roots) == 1 && strings.Contains(roots[0].Text, "Resolved after") &&
-			hookTypes(hooks.delivered())["case.resolved"] >= 1, slack.summary() + hooks.summary()
+			hookTypes(hooks.delivered())["case.resolved"] >= 1, slack.Summary() + hooks.summary()
 	})
 	eventually(t, 30*time.Second, "forewarn cases: every notification delivered", func() (bool, string) {
 		cs = listCases(t, cfg)
@@ -547,7 +545,7 @@ func slackDownThenBack(t *testing.T, outage, within time.Duration) {
 	root, replies := slackThread(t, slack, caseID)
 	if !strings.Contains(root.Text, "Resolved after") || len(replies) == 0 ||
 		!strings.Contains(replies[len(replies)-1].Text, "Resolved after") {
-		t.Errorf("Slack after the outage: want the root edited to resolved and the resolved reply last: %s", slack.summary())
+		t.Errorf("Slack after the outage: want the root edited to resolved and the resolved reply last: %s", slack.Summary())
 	}
 	checkSigned(t, hooks)
 	types := checkHookOrder(t, hooks, caseID)
@@ -594,8 +592,7 @@ func startFlapping(t *testing.T, pattern, cases string) (*flapper, *fakeWebhook,
 	srv := httptest.NewServer(flap)
 	t.Cleanup(srv.Close)
 	hooks := newFakeWebhook(t)
-	cfg := filepath.Join(t.TempDir(), "checks.yaml")
-	yaml := fmt.Sprintf(`defaults: {interval: 1s, timeout: 1s}
+	cfg := writeConfig(t, fmt.Sprintf(`defaults: {interval: 1s, timeout: 1s}
 tenants:
   - {id: flappy, name: Flappy Inc, url: %q, plan: business}
 checks:
@@ -603,10 +600,7 @@ checks:
     kind: http
     request: {url: "{{ .Tenant.URL }}/health"}
     expect: {status: [200]}
-%s%s`, srv.URL, cases, notifyTo(nil, hooks))
-	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+%s%s`, srv.URL, cases, notifyTo(nil, hooks)))
 	_, mon := startMonitor(t, cfg)
 	return flap, hooks, cfg, mon
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,59 +19,13 @@ import (
 // steps of 5 % of seats up to the seats, with a rate cap.
 func loadChecks(t *testing.T, demoURL string, ids []string, extra string) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("vars: {password: \"${FOREWARN_DEMO_PASSWORD}\"}\ntenants:\n")
-	for _, tn := range demo.Tenants(demo.DefaultTenants) {
-		for _, id := range ids {
-			if tn.ID != id {
-				continue
-			}
-			pw := ""
-			if id == "acme" {
-				pw = `, password: "${FOREWARN_DEMO_PASSWORD_ACME}"`
-			}
-			fmt.Fprintf(&b, "  - {id: %s, url: %q, seats: %d, vars: {username: %q%s}}\n",
-				id, tn.BaseURL(demoURL), tn.Seats, demo.SyntheticUser(id), pw)
-		}
-	}
-	b.WriteString(`checks:
-  - name: sign-in
-    kind: login
-    steps:
-      - name: login-page
-        request: {url: "{{ .Tenant.URL }}/login"}
-        extract: {csrf: {form_input: csrf_token}}
-      - name: submit
-        request:
-          method: POST
-          url: "{{ .Tenant.URL }}/login"
-          form: {username: "{{ .Vars.username }}", password: "{{ .Vars.password }}", csrf_token: "{{ .Extracted.csrf }}"}
-        follow_redirects: false
-        expect: {status: [303]}
-      - name: sign-out
-        always_run: true
-        request: {method: POST, url: "{{ .Tenant.URL }}/logout"}
-        follow_redirects: false
-        expect: {status: [303]}
-  - name: capacity
-    kind: load
-    interval: 1d
-    timeout: 3s
-    scenario: {login: sign-in}
-    actions:
-      - {name: items, request: {url: "{{ .Tenant.URL }}/api/items"}, expect: {status: [200]}}
-      - {name: me, request: {url: "{{ .Tenant.URL }}/api/me"}, expect: {status: [200]}}
+	return writeConfig(t, demoTenants(demoURL, 0, ids...)+"checks:\n"+formSignIn+signOutStep+capacityLoad+`    interval: 1d
     think_time: 200ms
     think_jitter: 50ms
     ramp: {start: 5%, step: 5%, max: 100%, step_duration: 1500ms, warm_up: 500ms}
     slo: {p95: 800ms, error_ratio: 1%}
     limits: {max_users: 1000, max_rate: 400, max_duration: 5m}
-` + extra)
-	path := filepath.Join(t.TempDir(), "checks.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+`+extra)
 }
 
 // loadJSON is the curve of forewarn capacity --json, as far as tests read it.

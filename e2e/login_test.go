@@ -28,11 +28,7 @@ func repoChecks(t *testing.T, httpURL, tlsURL string) string {
 		// No load run in the middle of other tests: TestCapacity… run it.
 		"select: {capacity_test: [nightly]}", "select: {capacity_test: [none]}",
 	)
-	path := filepath.Join(t.TempDir(), "checks.yaml")
-	if err := os.WriteFile(path, []byte(r.Replace(string(b))), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeConfig(t, r.Replace(string(b)))
 }
 
 // metricValue returns the value of the series whose line starts with

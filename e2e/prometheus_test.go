@@ -74,57 +74,19 @@ func TestPrometheusCapacityAlert(t *testing.T) {
 // 20 seats each.
 func quickLoadChecks(t *testing.T, demoURL string, ids ...string) string {
 	t.Helper()
-	var b strings.Builder
-	b.WriteString("vars: {password: \"${FOREWARN_DEMO_PASSWORD}\"}\ntenants:\n")
-	for _, tn := range demo.Tenants(demo.DefaultTenants) {
-		if slices.Contains(ids, tn.ID) {
-			fmt.Fprintf(&b, "  - {id: %s, url: %q, seats: 20, vars: {username: %q}}\n",
-				tn.ID, tn.BaseURL(demoURL), demo.SyntheticUser(tn.ID))
-		}
-	}
-	b.WriteString(`checks:
+	return writeConfig(t, demoTenants(demoURL, 20, ids...)+`checks:
   - name: health
     kind: http
     interval: 2s
     request: {url: "{{ .Tenant.URL }}/health"}
     expect: {status: [200]}
-  - name: sign-in
-    kind: login
-    interval: 5s
-    steps:
-      - name: login-page
-        request: {url: "{{ .Tenant.URL }}/login"}
-        extract: {csrf: {form_input: csrf_token}}
-      - name: submit
-        request:
-          method: POST
-          url: "{{ .Tenant.URL }}/login"
-          form: {username: "{{ .Vars.username }}", password: "{{ .Vars.password }}", csrf_token: "{{ .Extracted.csrf }}"}
-        follow_redirects: false
-        expect: {status: [303]}
-      - name: sign-out
-        always_run: true
-        request: {method: POST, url: "{{ .Tenant.URL }}/logout"}
-        follow_redirects: false
-        expect: {status: [303]}
-  - name: capacity
-    kind: load
-    interval: 20s
-    timeout: 3s
-    scenario: {login: sign-in}
-    actions:
-      - {name: items, request: {url: "{{ .Tenant.URL }}/api/items"}, expect: {status: [200]}}
-      - {name: me, request: {url: "{{ .Tenant.URL }}/api/me"}, expect: {status: [200]}}
+`+formSignIn+signOutStep+`    interval: 5s
+`+capacityLoad+`    interval: 20s
     think_time: 100ms
     ramp: {start: 5, step: 5, max: 25, step_duration: 1s, warm_up: 300ms}
     slo: {p95: 1500ms, error_ratio: 5%}
     limits: {max_users: 25, max_rate: 400, max_duration: 10s}
 `)
-	path := filepath.Join(t.TempDir(), "checks.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // prometheusBinary finds prometheus on PATH. Without it the test skips,

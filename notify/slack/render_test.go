@@ -16,6 +16,7 @@ import (
 	slackgo "github.com/slack-go/slack"
 
 	"github.com/forewarn/forewarn/cases"
+	"github.com/forewarn/forewarn/internal/fakeslack"
 	"github.com/forewarn/forewarn/notify"
 	"github.com/forewarn/forewarn/store"
 )
@@ -154,10 +155,8 @@ func TestTokenIsScrubbedFromErrors(t *testing.T) {
 
 func TestTimeoutIsRetryable(t *testing.T) {
 	f := newFakeSlack(t)
-	f.set(func(f *fakeSlack) {
-		f.onPost = func(*fakeMsg) { time.Sleep(300 * time.Millisecond) }
-	})
-	n, err := New(Options{Token: fakeToken, APIURL: f.url(), DefaultChannel: "#saas-support", State: newMemState(),
+	f.OnPost(func(fakeslack.Msg) { time.Sleep(300 * time.Millisecond) })
+	n, err := New(Options{Token: fakeToken, APIURL: f.URL(), DefaultChannel: "#saas-support", State: newMemState(),
 		HTTPClient: newTimeoutClient(50 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)
@@ -179,16 +178,16 @@ func TestWithTheStore(t *testing.T) {
 	t.Cleanup(func() { _ = st.Close(ctx) })
 	f := newFakeSlack(t)
 	ks := &killableState{StateStore: st}
-	f.set(func(f *fakeSlack) { f.onPost = func(*fakeMsg) { ks.kill() } })
+	f.OnPost(func(fakeslack.Msg) { ks.kill() })
 	events := story()
 	_ = newNotifier(t, f, ks).Deliver(ctx, events[0])
-	f.set(func(f *fakeSlack) { f.onPost = nil })
+	f.OnPost(nil)
 	n := newNotifier(t, f, st)
 	for _, e := range events {
 		deliver(t, n, e)
 	}
-	if len(f.roots()) != 1 || len(f.messages()) != len(events) {
-		t.Errorf("%d roots and %d messages, want 1 and %d", len(f.roots()), len(f.messages()), len(events))
+	if len(f.Roots()) != 1 || len(f.Messages()) != len(events) {
+		t.Errorf("%d roots and %d messages, want 1 and %d", len(f.Roots()), len(f.Messages()), len(events))
 	}
 	if err := n.Forget(ctx, events[0].Case.ID); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn/cases"
+	"github.com/forewarn/forewarn/internal/fakeslack"
 	"github.com/forewarn/forewarn/notify"
 )
 
@@ -36,10 +37,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newNotifier(t *testing.T, f *fakeSlack, state StateStore) *Notifier {
+func newNotifier(t *testing.T, f *fakeslack.Server, state StateStore) *Notifier {
 	t.Helper()
 	logs := &syncBuffer{}
-	n, err := New(Options{Token: fakeToken, APIURL: f.url(), DefaultChannel: "#saas-support", State: state,
+	n, err := New(Options{Token: fakeToken, APIURL: f.URL(), DefaultChannel: "#saas-support", State: state,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func story() []notify.Event {
 }
 
 // texts is every text a message shows: its fallback and all its blocks'.
-func texts(m fakeMsg) string {
+func texts(m fakeslack.Msg) string {
 	var b strings.Builder
 	b.WriteString(m.Text)
 	var walk func(v any)
@@ -160,7 +161,7 @@ func TestOpenedPostsOneRoot(t *testing.T) {
 	e := story()[0]
 	deliver(t, n, e)
 
-	roots := f.roots()
+	roots := f.Roots()
 	if len(roots) != 1 {
 		t.Fatalf("%d roots, want 1", len(roots))
 	}
@@ -185,10 +186,10 @@ func TestOpenedPostsOneRoot(t *testing.T) {
 	if _, err := state.LoadState(context.Background(), "slack/thread/"+e.Case.ID); err != nil {
 		t.Errorf("no thread state: %v", err)
 	}
-	if f.count("conversations.history") != 0 {
+	if f.Calls("conversations.history") != 0 {
 		t.Errorf("looked up history on a first attempt")
 	}
-	if !f.tokens[fakeToken] {
+	if !f.Tokens()[fakeToken] {
 		t.Errorf("the token was not sent")
 	}
 }
@@ -200,12 +201,12 @@ func TestEventsThreadUnderTheRoot(t *testing.T) {
 	for _, e := range events[:4] {
 		deliver(t, n, e)
 	}
-	roots := f.roots()
+	roots := f.Roots()
 	if len(roots) != 1 {
 		t.Fatalf("%d roots, want 1", len(roots))
 	}
 	root := roots[0]
-	replies := f.replies(root.TS)
+	replies := f.Replies(root.TS)
 	if len(replies) != 3 {
 		t.Fatalf("%d replies, want 3", len(replies))
 	}
@@ -218,7 +219,7 @@ func TestEventsThreadUnderTheRoot(t *testing.T) {
 		}
 	}
 	// cause_added and severity_changed edited the root; updated did not.
-	root = f.roots()[0]
+	root = f.Roots()[0]
 	if root.Updates != 2 {
 		t.Errorf("root edited %d times, want 2", root.Updates)
 	}
@@ -226,17 +227,17 @@ func TestEventsThreadUnderTheRoot(t *testing.T) {
 
 	deliver(t, n, events[4])
 	deliver(t, n, events[5])
-	root = f.roots()[0]
+	root = f.Roots()[0]
 	mustContain(t, texts(root), "✅ Resolved: Degraded — Acme Corp (acme)", "*✅ Resolved after 1h 12m*", "*Duration*\n1h 12m",
 		"recovered after 42m")
 	mustContain(t, root.Text, "✅ Resolved after 1h 12m — Degraded — Acme Corp (acme)")
-	replies = f.replies(root.TS)
+	replies = f.Replies(root.TS)
 	if len(replies) != 5 {
 		t.Fatalf("%d replies, want 5", len(replies))
 	}
 	mustContain(t, replies[3].Text, "✅ *sign-in* recovered after 42m", "Still failing: *health*")
 	mustContain(t, replies[4].Text, "✅ *Resolved after 1h 12m.*")
-	if len(f.roots()) != 1 {
+	if len(f.Roots()) != 1 {
 		t.Errorf("resolution posted a new root")
 	}
 }
@@ -255,12 +256,12 @@ func TestReopenedEditsTheRootBackToOpen(t *testing.T) {
 		c.Causes[0].Active, c.Causes[0].ResolvedAt, c.Causes[0].Since = true, time.Time{}, t0.Add(77*time.Minute)
 	})
 	deliver(t, n, event(reopened, "reopened", "sign-in"))
-	root := f.roots()[0]
+	root := f.Roots()[0]
 	mustContain(t, texts(root), "🔴 Outage — Acme Corp (acme)", "*Reopened*\n")
 	if strings.Contains(texts(root), "Resolved after") {
 		t.Errorf("reopened root still says resolved:\n%s", texts(root))
 	}
-	replies := f.replies(root.TS)
+	replies := f.Replies(root.TS)
 	mustContain(t, replies[len(replies)-1].Text, "🔁 *Case reopened* (1×). *sign-in*")
 }
 
@@ -276,10 +277,10 @@ func TestRepeatAfterDeliveryPostsNothing(t *testing.T) {
 	n2 := newNotifier(t, f, state)
 	deliver(t, n2, events[0])
 	deliver(t, n2, events[1])
-	if got := len(f.messages()); got != 2 {
+	if got := len(f.Messages()); got != 2 {
 		t.Errorf("%d messages, want 2", got)
 	}
-	if f.count("conversations.history")+f.count("conversations.replies") != 0 {
+	if f.Calls("conversations.history")+f.Calls("conversations.replies") != 0 {
 		t.Errorf("looked up history for events the state says are delivered")
 	}
 }
@@ -290,27 +291,27 @@ func TestCrashAfterRootPostIsNotPostedAgain(t *testing.T) {
 	f := newFakeSlack(t)
 	mem := newMemState()
 	ks := &killableState{StateStore: mem}
-	f.set(func(f *fakeSlack) { f.onPost = func(*fakeMsg) { ks.kill() } })
+	f.OnPost(func(fakeslack.Msg) { ks.kill() })
 	events := story()
 	_ = newNotifier(t, f, ks).Deliver(context.Background(), events[0]) // the process dies here
 
-	f.set(func(f *fakeSlack) { f.onPost = nil })
+	f.OnPost(nil)
 	n2 := newNotifier(t, f, mem)
 	deliver(t, n2, events[0])
 	deliver(t, n2, events[1])
-	roots := f.roots()
+	roots := f.Roots()
 	if len(roots) != 1 {
 		t.Fatalf("%d roots, want exactly 1", len(roots))
 	}
-	if got := f.replies(roots[0].TS); len(got) != 1 {
+	if got := f.Replies(roots[0].TS); len(got) != 1 {
 		t.Errorf("%d replies under the adopted root, want 1", len(got))
 	}
-	if f.count("conversations.history") == 0 {
+	if f.Calls("conversations.history") == 0 {
 		t.Errorf("the root was not looked up")
 	}
 	// The channel was named, and its ID was lost with the process.
-	if f.count("conversations.list") != 1 {
-		t.Errorf("conversations.list called %d times, want 1", f.count("conversations.list"))
+	if f.Calls("conversations.list") != 1 {
+		t.Errorf("conversations.list called %d times, want 1", f.Calls("conversations.list"))
 	}
 }
 
@@ -321,23 +322,23 @@ func TestCrashAfterReplyPostIsNotPostedAgain(t *testing.T) {
 	events := story()
 	n := newNotifier(t, f, ks)
 	deliver(t, n, events[0])
-	f.set(func(f *fakeSlack) { f.onPost = func(*fakeMsg) { ks.kill() } })
+	f.OnPost(func(fakeslack.Msg) { ks.kill() })
 	_ = n.Deliver(context.Background(), events[1])
 
-	f.set(func(f *fakeSlack) { f.onPost = nil })
+	f.OnPost(nil)
 	n2 := newNotifier(t, f, mem)
 	deliver(t, n2, events[1])
 	deliver(t, n2, events[2])
-	root := f.roots()[0]
-	replies := f.replies(root.TS)
+	root := f.Roots()[0]
+	replies := f.Replies(root.TS)
 	if len(replies) != 2 {
 		t.Fatalf("%d replies, want 2 (one per event)", len(replies))
 	}
 	if replies[0].Metadata.EventPayload["event_id"] != events[1].ID || replies[1].Metadata.EventPayload["event_id"] != events[2].ID {
 		t.Errorf("replies out of order or wrong: %v, %v", replies[0].Metadata.EventPayload, replies[1].Metadata.EventPayload)
 	}
-	if f.count("conversations.replies") != 1 {
-		t.Errorf("conversations.replies called %d times, want 1", f.count("conversations.replies"))
+	if f.Calls("conversations.replies") != 1 {
+		t.Errorf("conversations.replies called %d times, want 1", f.Calls("conversations.replies"))
 	}
 }
 
@@ -346,42 +347,43 @@ func TestLostAnswerIsNotPostedAgain(t *testing.T) {
 	f := newFakeSlack(t)
 	n := newNotifier(t, f, newMemState())
 	events := story()
-	f.set(func(f *fakeSlack) { f.mode, f.failMethod = "drop", "chat.postMessage" })
+	f.SetModeFor("chat.postMessage", fakeslack.DropAnswer)
 	err := n.Deliver(context.Background(), events[0])
 	if ne := notify.AsError(err); err == nil || ne.Permanent || ne.Reason != "connect" {
 		t.Fatalf("lost answer: %v (%+v), want a retryable connect error", err, ne)
 	}
-	f.set(func(f *fakeSlack) { f.mode, f.failMethod = "", "" })
+	f.SetMode(fakeslack.Healthy)
 	deliver(t, n, events[0])
 	deliver(t, n, events[1])
-	if len(f.roots()) != 1 || len(f.messages()) != 2 {
-		t.Errorf("%d roots, %d messages; want 1 and 2", len(f.roots()), len(f.messages()))
+	if len(f.Roots()) != 1 || len(f.Messages()) != 2 {
+		t.Errorf("%d roots, %d messages; want 1 and 2", len(f.Roots()), len(f.Messages()))
 	}
 }
 
 func TestRateLimited(t *testing.T) {
 	f := newFakeSlack(t)
 	n := newNotifier(t, f, newMemState())
-	f.set(func(f *fakeSlack) { f.mode, f.retryAfter = "429", 7 })
+	f.SetRetryAfter(7)
+	f.SetMode(fakeslack.RateLimited)
 	err := n.Deliver(context.Background(), story()[0])
 	var ne *notify.Error
 	if !errors.As(err, &ne) || ne.Reason != "rate_limited" || ne.RetryAfter != 7*time.Second || ne.Permanent {
 		t.Fatalf("429: %v (%+v), want rate_limited after 7s", err, ne)
 	}
-	calls := f.count("chat.postMessage")
+	calls := f.Calls("chat.postMessage")
 	// Until Retry-After has passed, Slack is not asked again.
 	err = n.Deliver(context.Background(), story()[0])
 	if !errors.As(err, &ne) || ne.Reason != "rate_limited" || ne.RetryAfter <= 0 || ne.RetryAfter > 7*time.Second {
 		t.Fatalf("within Retry-After: %v, want rate_limited", err)
 	}
-	if f.count("chat.postMessage") != calls {
+	if f.Calls("chat.postMessage") != calls {
 		t.Errorf("called Slack within its Retry-After")
 	}
-	f.set(func(f *fakeSlack) { f.mode = "" })
+	f.SetMode(fakeslack.Healthy)
 	n.now = func() time.Time { return time.Now().Add(8 * time.Second) }
 	deliver(t, n, story()[0])
-	if len(f.roots()) != 1 {
-		t.Errorf("%d roots after the limit passed, want 1", len(f.roots()))
+	if len(f.Roots()) != 1 {
+		t.Errorf("%d roots after the limit passed, want 1", len(f.Roots()))
 	}
 }
 
@@ -390,8 +392,11 @@ func TestSlackDownThenBack(t *testing.T) {
 	f := newFakeSlack(t)
 	n := newNotifier(t, f, newMemState())
 	events := story()
-	for _, tc := range []struct{ mode, reason string }{{"down", "connect"}, {"500", "server_error"}} {
-		f.set(func(f *fakeSlack) { f.mode = tc.mode })
+	for _, tc := range []struct {
+		mode   fakeslack.Mode
+		reason string
+	}{{fakeslack.HangUp, "connect"}, {fakeslack.ServerError, "server_error"}} {
+		f.SetMode(tc.mode)
 		err := n.Deliver(context.Background(), events[0])
 		var ne *notify.Error
 		if !errors.As(err, &ne) || ne.Permanent || ne.Reason != tc.reason {
@@ -399,15 +404,15 @@ func TestSlackDownThenBack(t *testing.T) {
 		}
 	}
 	// The dispatcher retries the same event, then the rest in order.
-	f.set(func(f *fakeSlack) { f.mode = "" })
+	f.SetMode(fakeslack.Healthy)
 	for _, e := range events {
 		deliver(t, n, e)
 	}
-	roots := f.roots()
+	roots := f.Roots()
 	if len(roots) != 1 {
 		t.Fatalf("%d roots, want 1", len(roots))
 	}
-	replies := f.replies(roots[0].TS)
+	replies := f.Replies(roots[0].TS)
 	if len(replies) != len(events)-1 {
 		t.Fatalf("%d replies, want %d", len(replies), len(events)-1)
 	}
@@ -431,7 +436,7 @@ func TestPermanentErrors(t *testing.T) {
 		t.Run(tc.code, func(t *testing.T) {
 			f := newFakeSlack(t)
 			n := newNotifier(t, f, newMemState())
-			f.set(func(f *fakeSlack) { f.errCode["chat.postMessage"] = tc.code })
+			f.SetError("chat.postMessage", tc.code)
 			err := n.Deliver(context.Background(), story()[0])
 			var ne *notify.Error
 			if !errors.As(err, &ne) || !ne.Permanent {
@@ -458,7 +463,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 	e.Tenant.Plan = "<!subteam^S123>"
 	e.Links.Grafana = "javascript:alert(1)"
 	deliver(t, n, e)
-	all := texts(f.roots()[0])
+	all := texts(f.Roots()[0])
 	for _, bad := range []string{"<!channel>", "<@U024BE7LH>", "<!here", "<#C123>", "<https://evil", "<!everyone>", "<!subteam", "javascript:"} {
 		if strings.Contains(all, bad) {
 			t.Errorf("unescaped %q in:\n%s", bad, all)
@@ -485,7 +490,7 @@ func TestCapacityCaseRendersTheCurve(t *testing.T) {
 				{Users: 300, Rate: 498.3, ErrorRatio: 0.079, P95: 2100 * time.Millisecond, Passed: false},
 			}}}}
 	deliver(t, n, event(c, "opened", "capacity"))
-	all := texts(f.roots()[0])
+	all := texts(f.Roots()[0])
 	mustContain(t, all, "🟠 Capacity below seats — Acme Corp (acme)",
 		"Knee *250* users · seats *500* · required *400* · headroom *-38 %*", "First confirmed break at 300 users",
 		" users     req/s   err %      p95  step",
@@ -500,7 +505,7 @@ func TestTestEvent(t *testing.T) {
 	n := newNotifier(t, f, state)
 	deliver(t, n, notify.Event{Version: notify.SchemaVersion, ID: "test-1", Type: notify.TypeTest, Time: t0, Test: true,
 		Tenant: notify.TenantContext{ID: "acme", Name: "Acme Corp", SlackChannel: "#support-acme"}})
-	msgs := f.messages()
+	msgs := f.Messages()
 	if len(msgs) != 1 || msgs[0].Channel != "C0DEFAULT1" || msgs[0].Text != "forewarn test notification" {
 		t.Fatalf("messages %+v, want one test notification in the default channel", msgs)
 	}
@@ -518,12 +523,12 @@ func TestReplyWithoutRootStartsANewThread(t *testing.T) {
 	events := story()
 	deliver(t, n, events[1])
 	deliver(t, n, events[2])
-	roots := f.roots()
+	roots := f.Roots()
 	if len(roots) != 1 {
 		t.Fatalf("%d roots, want 1", len(roots))
 	}
 	mustContain(t, texts(roots[0]), "*Latest:* ➕ *health*", "starts a new one", "🔴 Outage — Acme Corp (acme)")
-	if got := f.replies(roots[0].TS); len(got) != 1 {
+	if got := f.Replies(roots[0].TS); len(got) != 1 {
 		t.Errorf("%d replies, want 1", len(got))
 	}
 }
@@ -534,16 +539,14 @@ func TestUnreadableHistoryFallsBackToAtLeastOnce(t *testing.T) {
 	f := newFakeSlack(t)
 	mem := newMemState()
 	ks := &killableState{StateStore: mem}
-	f.set(func(f *fakeSlack) {
-		f.errCode["conversations.history"] = "missing_scope"
-		f.onPost = func(*fakeMsg) { ks.kill() }
-	})
+	f.SetError("conversations.history", "missing_scope")
+	f.OnPost(func(fakeslack.Msg) { ks.kill() })
 	e := story()[0]
 	e.Tenant.SlackChannel = "C0ACME0001" // an ID: no name to resolve
 	_ = newNotifier(t, f, ks).Deliver(context.Background(), e)
-	f.set(func(f *fakeSlack) { f.onPost = nil })
+	f.OnPost(nil)
 	deliver(t, newNotifier(t, f, mem), e)
-	if got := len(f.roots()); got != 2 {
+	if got := len(f.Roots()); got != 2 {
 		t.Errorf("%d roots, want 2 (at least once)", got)
 	}
 }
@@ -553,17 +556,18 @@ func TestLookupFailureDoesNotPost(t *testing.T) {
 	f := newFakeSlack(t)
 	mem := newMemState()
 	ks := &killableState{StateStore: mem}
-	f.set(func(f *fakeSlack) { f.onPost = func(*fakeMsg) { ks.kill() } })
+	f.OnPost(func(fakeslack.Msg) { ks.kill() })
 	e := story()[0]
 	_ = newNotifier(t, f, ks).Deliver(context.Background(), e)
-	f.set(func(f *fakeSlack) { f.onPost, f.mode, f.failMethod = nil, "500", "conversations.list" })
+	f.OnPost(nil)
+	f.SetModeFor("conversations.list", fakeslack.ServerError)
 	n2 := newNotifier(t, f, mem)
 	if err := n2.Deliver(context.Background(), e); err == nil || notify.AsError(err).Permanent {
 		t.Fatalf("lookup failed: %v, want a retryable error", err)
 	}
-	f.set(func(f *fakeSlack) { f.mode, f.failMethod = "", "" })
+	f.SetMode(fakeslack.Healthy)
 	deliver(t, n2, e)
-	if got := len(f.roots()); got != 1 {
+	if got := len(f.Roots()); got != 1 {
 		t.Errorf("%d roots, want 1", got)
 	}
 }
@@ -602,12 +606,12 @@ func TestConcurrentCases(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	roots := f.roots()
+	roots := f.Roots()
 	if len(roots) != 8 {
 		t.Fatalf("%d roots, want 8", len(roots))
 	}
 	for _, r := range roots {
-		if got := len(f.replies(r.TS)); got != 2 {
+		if got := len(f.Replies(r.TS)); got != 2 {
 			t.Errorf("root %s has %d replies, want 2", r.TS, got)
 		}
 	}
