@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+var client = &http.Client{Timeout: 5 * time.Second}
+
+// freeAddr picks a free 127.0.0.1 port.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// start runs bin with args, its stdout to ours and its stderr to stderr.
+func start(bin string, stderr io.Writer, args ...string) (*exec.Cmd, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s %s: %w", bin, args[0], err)
+	}
+	return cmd, nil
+}
+
+// stopProcess ends a process this program started, by its PID: SIGTERM,
+// then SIGKILL after 10 s.
+func stopProcess(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// waitOK polls url until it answers 200.
+func waitOK(ctx context.Context, url string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s not 200 within %s", url, limit)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// demoChecks is the demo's checks.yaml for the run's tenants, one http
+// health check each, and the tenant ids in file order.
+func demoChecks(o options, demoURL, tlsURL string) ([]byte, []string, error) {
+	var out bytes.Buffer
+	cmd := exec.Command(o.bin, "demo", "checks", "--tenants", fmt.Sprint(o.tenants), "--checks", "health",
+		"--interval", o.interval.String(), "--url", demoURL, "--tls-url", tlsURL)
+	cmd.Stdout, cmd.Stderr = &out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, nil, fmt.Errorf("forewarn demo checks: %w", err)
+	}
+	var file struct {
+		Tenants []struct {
+			ID string `yaml:"id"`
+		} `yaml:"tenants"`
+	}
+	if err := yaml.Unmarshal(out.Bytes(), &file); err != nil {
+		return nil, nil, fmt.Errorf("reading the generated checks: %w", err)
+	}
+	ids := make([]string, len(file.Tenants))
+	for i, t := range file.Tenants {
+		ids[i] = t.ID
+	}
+	return out.Bytes(), ids, nil
+}
+
+// benchSections are the store, cases and notify sections appended to the
+// demo's checks.
+func benchSections(o options, dbPath, slackURL string) string {
+	return fmt.Sprintf(`store: {dsn: %q}
+cases: {failure_threshold: %d, success_threshold: 2, min_duration: 0s}
+notify:
+  slack: {token: xoxb-bench, channel: "#%s", api_url: %q}
+`, "sqlite:"+dbPath, o.threshold, benchChannel, slackURL)
+}
+
+// setFault puts mode on tenant id (down) or clears it (mode "").
+func setFault(ctx context.Context, demoBase, id, mode string) error {
+	method, body := http.MethodDelete, ""
+	if mode != "" {
+		method, body = http.MethodPut, `{"mode":"`+mode+`"}`
+	}
+	req, err := http.NewRequestWithContext(ctx, method, demoBase+"/admin/tenants/"+id+"/fault", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s fault of %s: %s: %s", method, id, resp.Status, bytes.TrimSpace(b))
+	}
+	return nil
+}
+
+// successes reads probe_success by tenant from the monitor's /metrics.
+func successes(metricsURL string) (map[string]float64, error) {
+	resp, err := client.Get(metricsURL)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, m := range mfs["probe_success"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "tenant" {
+				out[l.GetValue()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out, nil
+}
+
+// waitAllUp waits until every tenant's last probe succeeded.
+func waitAllUp(ctx context.Context, metricsURL string, ids []string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last map[string]float64
+	for time.Now().Before(deadline) {
+		s, err := successes(metricsURL)
+		if err == nil {
+			last = s
+			up := 0
+			for _, id := range ids {
+				if s[id] == 1 {
+					up++
+				}
+			}
+			if up == len(ids) {
+				return nil
+			}
+		}
+		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return errors.New(fmt.Sprint("not every tenant up within ", limit, ": probe_success ", last))
+}
