@@ -1,0 +1,148 @@
+package statuspage
+
+import (
+	"sort"
+	"time"
+
+	"github.com/forewarn/forewarn/config"
+)
+
+// maintView is a maintenance window as a page shows it: scheduled, or in
+// progress. Windows that ended are not shown.
+type maintView struct {
+	ID         string
+	Title      string
+	Reason     string // "" when the page may not show it
+	Start, End time.Time
+	InProgress bool
+	Components []ref // none: everything
+	Tenants    []ref // public tenants only
+}
+
+func (s *Server) maintID(w config.Maintenance) string {
+	return s.publicID("maint:" + w.Tenant + "\x00" + w.Check + "\x00" + w.Start.Format(time.RFC3339) + "\x00" + w.End.Format(time.RFC3339))
+}
+
+func current(w config.Maintenance, now time.Time) bool {
+	return w.End.IsZero() || w.End.After(now)
+}
+
+func inProgress(w config.Maintenance, now time.Time) bool {
+	return !now.Before(w.Start) && current(w, now)
+}
+
+// publicMaintenance lists the windows to come and under way. A window for
+// all tenants, or for a public one, shows its reason; a private tenant's
+// shows as maintenance "for some customers" in its region, without the
+// reason (it may name the customer), once per time and place.
+func (s *Server) publicMaintenance(n *snapshot, now time.Time) []*maintView {
+	var out []*maintView
+	seen := map[string]bool{}
+	for _, w := range n.maintenance {
+		if !current(w, now) {
+			continue
+		}
+		v := &maintView{ID: s.maintID(w), Title: "Scheduled maintenance", Reason: w.Reason, Start: w.Start, End: w.End,
+			InProgress: inProgress(w, now)}
+		if w.Tenant == "" {
+			v.Components = s.maintComponents(n, n.regions, w.Check)
+			out = append(out, v)
+			continue
+		}
+		t, ok := n.tenant(w.Tenant)
+		if !ok {
+			continue
+		}
+		v.Components = s.maintComponents(n, []string{t.Region}, w.Check)
+		if t.Public {
+			v.Tenants = []ref{{t.ID, t.Name}}
+			out = append(out, v)
+			continue
+		}
+		key := t.Region + "\x00" + w.Check + "\x00" + w.Start.String() + "\x00" + w.End.String()
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		v.ID = s.publicID("maint-group:" + key)
+		v.Title, v.Reason = "Scheduled maintenance for some customers", ""
+		out = append(out, v)
+	}
+	sortMaintenance(out)
+	return out
+}
+
+// maintComponents are the components a window covers in the regions
+// given: one capability's, or the regions' as a whole (check "").
+func (s *Server) maintComponents(n *snapshot, regions []string, check string) []ref {
+	if check == "" {
+		if len(n.regions) <= 1 {
+			return nil // everything
+		}
+		var out []ref
+		for _, r := range regions {
+			out = append(out, ref{slug(r), s.o.Components.regionName(r)})
+		}
+		return out
+	}
+	cp := s.o.Components.capability(check, s.kindOf(n, check))
+	if cp == "" {
+		return nil
+	}
+	var ks []compKey
+	for _, r := range regions {
+		ks = append(ks, compKey{r, cp})
+	}
+	return s.compRefs(n, ks)
+}
+
+// globalMaintenance is what windows for every tenant cover right now: all
+// (a window without a check) or these capabilities.
+func (s *Server) globalMaintenance(n *snapshot, now time.Time) (all bool, caps map[string]bool) {
+	caps = map[string]bool{}
+	for _, w := range n.maintenance {
+		if w.Tenant != "" || !inProgress(w, now) {
+			continue
+		}
+		if w.Check == "" {
+			return true, caps
+		}
+		if cp := s.o.Components.capability(w.Check, s.kindOf(n, w.Check)); cp != "" {
+			caps[cp] = true
+		}
+	}
+	return false, caps
+}
+
+// tenantMaintenance lists a tenant's windows to come and under way, and
+// those of every tenant, with their reasons.
+func (s *Server) tenantMaintenance(n *snapshot, id string, now time.Time) []*maintView {
+	var out []*maintView
+	for _, w := range n.maintenance {
+		if (w.Tenant != "" && w.Tenant != id) || !current(w, now) {
+			continue
+		}
+		v := &maintView{ID: s.maintID(w), Title: "Scheduled maintenance", Reason: w.Reason, Start: w.Start, End: w.End,
+			InProgress: inProgress(w, now)}
+		if w.Check != "" {
+			v.Components = []ref{{w.Check, w.Check}}
+		}
+		out = append(out, v)
+	}
+	sortMaintenance(out)
+	return out
+}
+
+// maintenanceCovers reports whether a window in progress covers a tenant's check.
+func maintenanceCovers(ws []config.Maintenance, tenant, check string, now time.Time) bool {
+	for _, w := range ws {
+		if (w.Tenant == "" || w.Tenant == tenant) && (w.Check == "" || w.Check == check) && inProgress(w, now) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortMaintenance(ms []*maintView) {
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Start.Before(ms[j].Start) })
+}
