@@ -309,3 +309,82 @@ func execLink(t *tmpl, tenant Tenant) string {
 	}
 	return b.String()
 }
+
+// StatusPage configures the status pages forewarn run serves on its
+// listener: a public one at / and a private one per tenant at /t/{token}.
+type StatusPage struct {
+	Title   string
+	BaseURL string // where readers reach the pages; links in cases and feeds
+	// Secret derives each tenant's private token; empty: one is generated
+	// and kept in the store. A secret.
+	Secret string
+	// AdminToken enables the incident admin API (bearer); empty: disabled.
+	// A secret.
+	AdminToken       string
+	AdminAllowRemote bool
+	CacheTTL         time.Duration
+	// Components maps check names to capabilities ("-" hides a check).
+	Components map[string]string
+	// Tokens are tenants' configured private tokens (secrets), by id;
+	// Generations rotate derived ones.
+	Tokens      map[string]string
+	Generations map[string]int
+}
+
+var statusPageKeys = []string{"title", "base_url", "secret", "admin_token", "admin_allow_remote", "cache_ttl",
+	"components", "tokens", "generations"}
+
+func (d *decoder) decodeStatusPage(n *yaml.Node, src secretSource) (StatusPage, []string) {
+	sp := StatusPage{Title: "Service status", CacheTTL: 5 * time.Second}
+	var secrets []string
+	m := d.fields(n, "status_page", "status_page", statusPageKeys)
+	secret := func(n *yaml.Node, field string) string {
+		v, s, _ := d.varValue(n, field, src)
+		secrets = append(secrets, s...)
+		return v
+	}
+	if v := d.str(m["title"], "status_page.title"); v != "" {
+		sp.Title = v
+	}
+	if value(m["base_url"]) != nil {
+		sp.BaseURL = strings.TrimRight(d.httpURL(m["base_url"], "status_page.base_url"), "/")
+	}
+	sp.Secret = secret(m["secret"], "status_page.secret")
+	if sp.Secret != "" {
+		secrets = append(secrets, sp.Secret)
+		if len(sp.Secret) < 16 {
+			d.errorf(m["secret"], "status_page.secret", "too short: at least 16 characters (it derives every tenant's private link)")
+		}
+	}
+	sp.AdminToken = secret(m["admin_token"], "status_page.admin_token")
+	if sp.AdminToken != "" {
+		secrets = append(secrets, sp.AdminToken)
+	}
+	sp.AdminAllowRemote = d.boolean(m["admin_allow_remote"], "status_page.admin_allow_remote", false)
+	if v, ok := d.duration(m["cache_ttl"], "status_page.cache_ttl"); ok {
+		if v < time.Second || v > 5*time.Minute {
+			d.errorf(m["cache_ttl"], "status_page.cache_ttl", "want 1s to 5m, got %s", model.Duration(v))
+		} else {
+			sp.CacheTTL = v
+		}
+	}
+	for _, p := range d.pairs(m["components"], "status_page.components") {
+		if sp.Components == nil {
+			sp.Components = map[string]string{}
+		}
+		sp.Components[p.key] = d.str(p.v, join("status_page.components", p.key))
+	}
+	for _, p := range d.pairs(m["tokens"], "status_page.tokens") {
+		if sp.Tokens == nil {
+			sp.Tokens = map[string]string{}
+		}
+		sp.Tokens[p.key] = secret(p.v, join("status_page.tokens", p.key))
+	}
+	for _, p := range d.pairs(m["generations"], "status_page.generations") {
+		if sp.Generations == nil {
+			sp.Generations = map[string]int{}
+		}
+		sp.Generations[p.key] = d.integer(p.v, join("status_page.generations", p.key), 0, 0)
+	}
+	return sp, secrets
+}

@@ -20,15 +20,16 @@ import (
 
 // Config is a loaded checks.yaml.
 type Config struct {
-	Listen   string // default "127.0.0.1:8080"
-	Defaults Defaults
-	Load     LoadLimits        // process-wide caps on load runs
-	Store    Store             // history, cases and the notification outbox
-	Cases    Cases             // when failures become support cases
-	Notify   Notify            // where cases go: Slack, webhooks; secrets inside, Redact before showing
-	Vars     map[string]string // global template vars, secrets resolved: Redact before showing
-	Tenants  []Tenant
-	Checks   []Check // as written, for display
+	Listen     string // default "127.0.0.1:8080"
+	Defaults   Defaults
+	Load       LoadLimits        // process-wide caps on load runs
+	Store      Store             // history, cases and the notification outbox
+	Cases      Cases             // when failures become support cases
+	Notify     Notify            // where cases go: Slack, webhooks; secrets inside, Redact before showing
+	StatusPage StatusPage        // the public and private status pages; secrets inside
+	Vars       map[string]string // global template vars, secrets resolved: Redact before showing
+	Tenants    []Tenant
+	Checks     []Check // as written, for display
 	// Targets is the plan: one per (tenant × selected, enabled check), in
 	// check order, then tenant order.
 	Targets []probes.Target

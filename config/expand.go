@@ -149,7 +149,7 @@ func (x *expansion) errorf(t *tmpl, format string, args ...any) {
 // plan expands every selected, enabled (check × tenant) into a Target.
 func (f *file) plan(d *decoder, baseDir string, o Options) *Config {
 	cfg := &Config{Listen: f.listen, Defaults: f.defaults, Load: f.load, Store: f.store, Cases: f.cases,
-		Notify: f.notify, Vars: f.vars.values}
+		Notify: f.notify, StatusPage: f.status, Vars: f.vars.values}
 	cfg.secrets = append(slices.Clone(f.vars.secrets), f.secrets...)
 	for _, t := range f.tenants {
 		cfg.Tenants = append(cfg.Tenants, t.Tenant)

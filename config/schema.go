@@ -20,7 +20,8 @@ type file struct {
 	store    Store
 	cases    Cases
 	notify   Notify
-	secrets  []string // the notifiers'
+	status   StatusPage
+	secrets  []string // the notifiers' and the status page's
 	vars     varSet
 	tenants  []*tenantDef
 	checks   []*checkDef
@@ -49,7 +50,7 @@ type checkDef struct {
 }
 
 var (
-	topKeys      = []string{"listen", "defaults", "load", "store", "cases", "notify", "vars", "tenants", "checks"}
+	topKeys      = []string{"listen", "defaults", "load", "store", "cases", "notify", "status_page", "vars", "tenants", "checks"}
 	defaultsKeys = []string{"interval", "timeout", "body_limit", "max_redirects"}
 	tenantKeys   = []string{"id", "name", "url", "seats", "plan", "region", "public", "slack_channel", "labels", "vars", "overrides"}
 	checkKeys    = []string{"name", "kind", "interval", "schedule", "timeout", "select"}
@@ -79,6 +80,9 @@ func (d *decoder) decodeFile(n *yaml.Node, baseDir string, o Options) *file {
 	f.store = d.decodeStore(m["store"], baseDir)
 	f.cases = d.decodeCases(m["cases"])
 	f.notify, f.secrets = d.decodeNotify(m["notify"], src)
+	var spSecrets []string
+	f.status, spSecrets = d.decodeStatusPage(m["status_page"], src)
+	f.secrets = append(f.secrets, spSecrets...)
 	f.vars = d.decodeVars(m["vars"], "vars", src)
 	f.checks = d.decodeChecks(m["checks"])
 	d.resolveLoadRefs(f.checks)

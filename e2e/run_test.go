@@ -138,8 +138,12 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("%s = %d %q, want 200", path, code, body)
 		}
 	}
-	if code, body := get(t, mon+"/"); code != 200 || !strings.Contains(body, "/metrics") {
-		t.Errorf("/ = %d %q, want an index naming /metrics", code, body)
+	// The status page has / (and whatever else it does not know: a 404).
+	if code, body := get(t, mon+"/"); code != 200 || !strings.Contains(body, `data-page="public"`) {
+		t.Errorf("/ = %d, want the public status page", code)
+	}
+	if code, _ := get(t, mon+"/t/not-a-token"); code != 404 {
+		t.Errorf("/t/not-a-token = %d, want 404", code)
 	}
 }
 

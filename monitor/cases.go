@@ -29,15 +29,18 @@ const (
 // and the engine's snapshot in one transaction; the dispatcher is woken to
 // deliver them.
 type caseLoop struct {
-	log    *slog.Logger
-	st     *store.Store
-	eng    *cases.Engine
-	in     chan probes.Result
-	wake   func() // tells the dispatcher new notifications are due
-	hooks  caseHooks
-	dirty  bool      // streaks changed since the last snapshot
-	setup  caseSetup // replaced on reload; read by the loop
-	change chan caseSetup
+	log   *slog.Logger
+	st    *store.Store
+	eng   *cases.Engine
+	in    chan probes.Result
+	wake  func() // tells the dispatcher new notifications are due
+	hooks caseHooks
+	// statusLink is a tenant's private status page, when the config gives
+	// no status_page link of its own; set before run.
+	statusLink func(tenant string) string
+	dirty      bool      // streaks changed since the last snapshot
+	setup      caseSetup // replaced on reload; read by the loop
+	change     chan caseSetup
 }
 
 // caseHooks are the case metrics.
@@ -274,6 +277,9 @@ func (l *caseLoop) logEvent(ev cases.Event) {
 func (l *caseLoop) notifyEvent(ev cases.Event) notify.Event {
 	t := l.setup.tenants[ev.Case.Tenant.ID]
 	grafana, status := l.setup.notify.Links(t)
+	if status == "" && l.statusLink != nil {
+		status = l.statusLink(t.ID)
+	}
 	return notify.Event{
 		Version: notify.SchemaVersion, ID: store.IdempotencyKey(ev.CaseID, int64(ev.Seq)),
 		Type: notify.TypePrefix + string(ev.Type), Time: ev.Time.UTC(), Check: ev.Check,

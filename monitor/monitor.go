@@ -59,6 +59,7 @@ type Monitor struct {
 	store      *store.Store
 	cases      *caseLoop
 	dispatcher *notify.Dispatcher
+	pages      *statusPages
 
 	mu     sync.Mutex
 	cfg    *config.Config
@@ -88,6 +89,16 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("history store (store.dsn in %s): %w", o.ConfigPath, err)
 	}
 	defer m.closeStore()
+	m.pages = &statusPages{m: m}
+	if s, err := m.newStatusPage(cfg.StatusPage); err != nil {
+		return fmt.Errorf("status_page: %w", err)
+	} else {
+		s.Warm()
+		m.pages.cur.Store(s)
+		sp := cfg.StatusPage
+		m.pages.cfg.Store(&sp)
+	}
+	defer m.pages.close() // before the store closes
 	if err := m.startDispatcher(cfg); err != nil {
 		return err
 	}
@@ -96,6 +107,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
+	m.cases.statusLink = m.pages.link
 	caseCtx, stopCases := context.WithCancel(context.WithoutCancel(ctx))
 	casesDone := make(chan struct{})
 	go func() { defer close(casesDone); m.cases.run(caseCtx) }()

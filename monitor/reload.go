@@ -74,6 +74,7 @@ func (m *Monitor) reload(why string) {
 	m.cfg = cfg
 	m.mu.Unlock()
 	m.warnNotifyChange(old, cfg)
+	m.pages.apply(cfg.StatusPage)
 	if cfg.Store.DSN != old.Store.DSN {
 		m.log.Warn("store.dsn: changed in the config; restart forewarn to move the history", "using", old.Store.DSN)
 	}

@@ -39,14 +39,15 @@ type grammar struct {
 	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
 	LogFormat string `help:"Log format: text or json." default:"text" enum:"text,json"`
 
-	Run      runCmd      `cmd:"" help:"Probe every tenant on schedule and serve /metrics, /healthz and /readyz."`
-	Check    checkCmd    `cmd:"" help:"Validate checks.yaml and print the plan: tenants × checks and their next runs."`
-	Probe    probeCmd    `cmd:"" help:"Run one check against one tenant now and print the result; exits 1 if it fails."`
-	Capacity capacityCmd `cmd:"" help:"Ramp virtual users against one tenant until it breaks its SLO; print the capacity curve and chart it; exits 1 if the knee is below what the check requires."`
-	Cases    casesCmd    `cmd:"" help:"List open and recent support cases from the history store, with where their notifications stand."`
-	Notify   notifyCmd   `cmd:"" help:"Test the configured notifiers (Slack, webhooks); make a webhook secret."`
-	Demo     demoCmd     `cmd:"" help:"Serve a simulated SaaS with many tenants on 127.0.0.1, for trying forewarn out."`
-	Version  versionCmd  `cmd:"" help:"Print the version."`
+	Run        runCmd        `cmd:"" help:"Probe every tenant on schedule and serve /metrics, /healthz and /readyz."`
+	Check      checkCmd      `cmd:"" help:"Validate checks.yaml and print the plan: tenants × checks and their next runs."`
+	Probe      probeCmd      `cmd:"" help:"Run one check against one tenant now and print the result; exits 1 if it fails."`
+	Capacity   capacityCmd   `cmd:"" help:"Ramp virtual users against one tenant until it breaks its SLO; print the capacity curve and chart it; exits 1 if the knee is below what the check requires."`
+	Cases      casesCmd      `cmd:"" help:"List open and recent support cases from the history store, with where their notifications stand."`
+	Notify     notifyCmd     `cmd:"" help:"Test the configured notifiers (Slack, webhooks); make a webhook secret."`
+	StatusPage statusPageCmd `cmd:"" name:"status-page" help:"The status pages forewarn run serves at / and /t/{token}: print the private links."`
+	Demo       demoCmd       `cmd:"" help:"Serve a simulated SaaS with many tenants on 127.0.0.1, for trying forewarn out."`
+	Version    versionCmd    `cmd:"" help:"Print the version."`
 }
 
 // failure is an error whose message was already printed in full and that
