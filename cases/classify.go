@@ -52,7 +52,7 @@ func (e *Engine) Classify(r probes.Result) (f Finding, ok bool) {
 	if expiring(r, rule) {
 		return Finding{Kind: KindExpiring, Reason: reasonCertExpiry, CertExpiry: r.CertExpiry,
 			Message: fmt.Sprintf("certificate expires in %s (%s), warning at %s",
-				fmtDays(r.CertExpiry.Sub(r.Start)), r.CertExpiry.UTC().Format(time.DateOnly), fmtDays(rule.CertWarning))}, true
+				probes.FormatDays(r.CertExpiry.Sub(r.Start)), r.CertExpiry.UTC().Format(time.DateOnly), probes.FormatDays(rule.CertWarning))}, true
 	}
 	return Finding{}, true
 }
@@ -114,19 +114,4 @@ func capacityOf(l *probes.LoadResult, seats, required int, at time.Time) *Capaci
 		c.Curve = append(c.Curve, CurvePoint{Users: s.Users, Rate: s.Rate, ErrorRatio: s.ErrorRatio, P95: s.P95, Passed: s.Passed})
 	}
 	return c
-}
-
-// fmtDays shows a time left as people count it: "5d", "2d23h", "20h".
-func fmtDays(d time.Duration) string {
-	const day = 24 * time.Hour
-	days, hours := d/day, (d%day)/time.Hour
-	switch {
-	case days > 0 && hours > 0:
-		return fmt.Sprintf("%dd%dh", days, hours)
-	case days > 0:
-		return fmt.Sprintf("%dd", days)
-	case hours > 0:
-		return fmt.Sprintf("%dh", hours)
-	}
-	return d.Round(time.Second).String()
 }

@@ -193,15 +193,15 @@ func checkCert(e HTTPExpect, rs *response) *failure {
 	date := rs.certExpiry.UTC().Format(time.DateOnly)
 	if left < 0 {
 		return &failure{ReasonAssertion, fmt.Sprintf("certificate expired %s ago (%s), need %s",
-			fmtDays(-left), date, fmtDays(e.CertValidFor))}
+			FormatDays(-left), date, FormatDays(e.CertValidFor))}
 	}
 	return &failure{ReasonAssertion, fmt.Sprintf("certificate expires in %s (%s), need %s",
-		fmtDays(left), date, fmtDays(e.CertValidFor))}
+		FormatDays(left), date, FormatDays(e.CertValidFor))}
 }
 
-// fmtDays shows a certificate lifetime as people count it: "5d", "2d23h",
-// "20h"; rounded down, so "expires in 13d23h, need 14d" never reads 14d.
-func fmtDays(d time.Duration) string {
+// FormatDays shows a time left as people count it: "5d", "2d23h", "20h";
+// rounded down, so "expires in 13d23h, need 14d" never reads 14d.
+func FormatDays(d time.Duration) string {
 	const day = 24 * time.Hour
 	days, hours := d/day, (d%day)/time.Hour
 	switch {

@@ -40,14 +40,11 @@ func (c casesCmd) Run(e *env) error {
 	if err != nil {
 		return configFailure(e, err)
 	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := store.OpenWith(ctx, cfg.Store.DSN, store.Options{RetentionInterval: -1, Logger: e.log})
+	ctx, st, closeHistory, err := openHistory(e, cfg)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "forewarn:", err)
-		return failure{ExitRuntime}
+		return err
 	}
-	defer st.Close(context.WithoutCancel(ctx))
+	defer closeHistory()
 	rows, err := c.load(ctx, st)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "forewarn:", err)
@@ -191,4 +188,18 @@ func clip(s string, n int) string {
 		return string(r[:n]) + "…"
 	}
 	return s
+}
+
+// openHistory opens the store checks.yaml names, for a command that reads
+// it beside a running forewarn: no retention runs from here. close also
+// ends the command's signal handling.
+func openHistory(e *env, cfg *config.Config) (ctx context.Context, st *store.Store, closeFn func(), err error) {
+	ctx, stop := signalContext()
+	st, err = store.OpenWith(ctx, cfg.Store.DSN, store.Options{RetentionInterval: -1, Logger: e.log})
+	if err != nil {
+		stop()
+		fmt.Fprintln(e.stderr, "forewarn:", err)
+		return nil, nil, nil, failure{ExitRuntime}
+	}
+	return ctx, st, func() { st.Close(context.WithoutCancel(ctx)); stop() }, nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/forewarn/forewarn/monitor"
 	"github.com/forewarn/forewarn/notify"
 	"github.com/forewarn/forewarn/notify/webhook"
-	"github.com/forewarn/forewarn/store"
 )
 
 type notifyCmd struct {
@@ -32,14 +31,11 @@ func (c notifyTestCmd) Run(e *env) error {
 		fmt.Fprintf(e.stderr, "forewarn: no notifier in %s: add notify.slack or notify.webhooks\n", c.Config)
 		return failure{ExitFailed}
 	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := store.OpenWith(ctx, cfg.Store.DSN, store.Options{RetentionInterval: -1, Logger: e.log})
+	ctx, st, closeHistory, err := openHistory(e, cfg)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "forewarn:", err)
-		return failure{ExitRuntime}
+		return err
 	}
-	defer st.Close(context.WithoutCancel(ctx))
+	defer closeHistory()
 	ns, err := monitor.Notifiers(cfg, st, e.log)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "forewarn:", err)

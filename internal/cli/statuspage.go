@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/forewarn/forewarn/config"
 	"github.com/forewarn/forewarn/statuspage"
-	"github.com/forewarn/forewarn/store"
 )
 
 type statusPageCmd struct {
@@ -24,16 +22,13 @@ func (c statusLinksCmd) Run(e *env) error {
 	if err != nil {
 		return configFailure(e, err)
 	}
-	ctx, stop := signalContext()
-	defer stop()
 	// Without a configured secret, the tokens derive from the one forewarn
 	// run generated and keeps in the store.
-	st, err := store.OpenWith(ctx, cfg.Store.DSN, store.Options{RetentionInterval: -1, Logger: e.log})
+	_, st, closeHistory, err := openHistory(e, cfg)
 	if err != nil {
-		fmt.Fprintln(e.stderr, "forewarn:", err)
-		return failure{ExitRuntime}
+		return err
 	}
-	defer st.Close(context.WithoutCancel(ctx))
+	defer closeHistory()
 	sp := cfg.StatusPage
 	var secret []byte
 	if sp.Secret != "" {
