@@ -8,10 +8,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"net/http"
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -71,19 +70,19 @@ func run(ctx context.Context, o options) error {
 	if err := writeChecks(o, checks); err != nil {
 		return err
 	}
-	demo, err := start(o.bin, "demo", "--tenants", fmt.Sprint(o.tenants), "--listen", o.demoListen, "--tls-listen", o.tlsListen, "--log-level", "warn")
+	demo, err := benchenv.Start(o.bin, os.Stderr, "demo", "--tenants", fmt.Sprint(o.tenants), "--listen", o.demoListen, "--tls-listen", o.tlsListen, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
-	defer stopProcess(demo)
+	defer benchenv.Stop(demo)
 	began := time.Now()
-	mon, err := start(o.bin, "run", "--config", checks, "--listen", o.listen, "--log-level", "warn", "--no-watch")
+	mon, err := benchenv.Start(o.bin, os.Stderr, "run", "--config", checks, "--listen", o.listen, "--log-level", "warn", "--no-watch")
 	if err != nil {
 		return err
 	}
-	defer stopProcess(mon)
+	defer benchenv.Stop(mon)
 	base := "http://" + o.listen
-	if err := waitReady(ctx, base+"/readyz", 60*time.Second); err != nil {
+	if err := benchenv.WaitOK(ctx, base+"/readyz", 60*time.Second); err != nil {
 		return err
 	}
 	fmt.Printf("monitor ready after %s with %d targets (%s); measuring for %s\n", time.Since(began).Round(time.Millisecond), o.tenants, o.checks, o.duration)
@@ -108,44 +107,4 @@ func writeChecks(o options, path string) error {
 		return fmt.Errorf("writing checks: %w", err)
 	}
 	return nil
-}
-
-func start(bin string, args ...string) (*exec.Cmd, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s %s: %w", bin, args[0], err)
-	}
-	return cmd, nil
-}
-
-// stopProcess ends a process this program started, by its PID.
-func stopProcess(cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
-}
-
-func waitReady(ctx context.Context, url string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return errors.New("monitor not ready in " + limit.String())
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"os"
 	"os/signal"
 	"syscall"
@@ -98,7 +99,7 @@ func run(ctx context.Context, o options) error {
 	defer os.RemoveAll(dir)
 	b := &bench{o: o, dir: dir, vegetaBin: o.vegeta}
 	b.rep.began = time.Now()
-	b.rep.loadBefore = loadAverage()
+	b.rep.loadBefore = benchenv.LoadAverage()
 	if b.vegetaBin == "" {
 		fmt.Fprintf(os.Stderr, "building vegeta %s from the module proxy…\n", o.vegetaVersion)
 		var cmd string
@@ -119,7 +120,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	b.rep.loadAfter = loadAverage()
+	b.rep.loadAfter = benchenv.LoadAverage()
 	b.rep.took = time.Since(b.rep.began)
 	b.print(os.Stdout)
 	return nil
@@ -129,12 +130,12 @@ func (b *bench) startDemo(ctx context.Context) error {
 	listen, tlsListen := b.o.listen, b.o.tlsListen
 	var err error
 	if listen == "" {
-		if listen, err = freeAddr(); err != nil {
+		if listen, err = benchenv.FreeAddr(); err != nil {
 			return err
 		}
 	}
 	if tlsListen == "" {
-		if tlsListen, err = freeAddr(); err != nil {
+		if tlsListen, err = benchenv.FreeAddr(); err != nil {
 			return err
 		}
 	}

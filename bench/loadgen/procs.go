@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -169,16 +168,6 @@ func (d *demo) slow(delay time.Duration) error {
 }
 
 func (d *demo) clearFault() error { return d.admin(http.MethodDelete, "/fault", nil, nil) }
-
-// freeAddr picks a free 127.0.0.1 port for a listener of the demo.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
 
 // buildVegeta installs vegeta from the Go module proxy into dir, from a
 // directory outside any module so that no go.mod is read or changed, and

@@ -2,12 +2,10 @@ package main
 
 import (
 	"fmt"
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"io"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -37,32 +35,6 @@ type report struct {
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
-func goVersion() string {
-	out, err := exec.Command("go", "version").Output()
-	if err != nil {
-		return runtime.Version()
-	}
-	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
 func verdict(ok bool) string {
 	if ok {
 		return "MET"
@@ -73,7 +45,7 @@ func verdict(ok bool) string {
 func (b *bench) print(w io.Writer) {
 	r := &b.rep
 	fmt.Fprintf(w, "\n## forewarn load generator vs vegeta — %s\n\n", r.began.UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s; vegeta %s built from the Go module proxy.\n", runtime.NumCPU(), cpuModel(), goVersion(), r.vegetaVersion)
+	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s; vegeta %s built from the Go module proxy.\n", runtime.NumCPU(), benchenv.CPUModel(), benchenv.GoVersion(), r.vegetaVersion)
 	fmt.Fprintf(w, "Load average before / after: %s / %s. The demo runs on the same CPUs as the generator; other work on the machine adds noise.\n", r.loadBefore, r.loadAfter)
 	fmt.Fprintf(w, "Target: GET %s (demo, 1 tenant, capacity lifted). Whole run: %s.\n\n", b.demo.healthURL(), r.took.Round(time.Second))
 	b.printThroughput(w)

@@ -24,6 +24,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -94,18 +95,18 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b := &bench{o: o, began: time.Now(), loadBefore: loadAverage()}
+	b := &bench{o: o, began: time.Now(), loadBefore: benchenv.LoadAverage()}
 	demo, mon, err := b.startAll(ctx, dir)
 	// Deferred calls run last first: the monitor stops before the fake
 	// Slack it posts to, the demo last.
 	if demo != nil {
-		defer stopProcess(demo)
+		defer benchenv.Stop(demo)
 	}
 	if b.slack != nil {
 		defer b.slack.stop()
 	}
 	if mon != nil {
-		defer stopProcess(mon)
+		defer benchenv.Stop(mon)
 	}
 	if err != nil {
 		return err
@@ -117,7 +118,7 @@ func run(ctx context.Context, o options) error {
 		}
 		b.rounds = append(b.rounds, r)
 	}
-	b.loadAfter = loadAverage()
+	b.loadAfter = benchenv.LoadAverage()
 	b.print(os.Stdout)
 	return nil
 }
@@ -128,7 +129,7 @@ func (b *bench) startAll(ctx context.Context, dir string) (demo, mon *exec.Cmd, 
 	o := b.o
 	var demoAddr, tlsAddr, monAddr string
 	for _, p := range []*string{&demoAddr, &tlsAddr, &monAddr} {
-		if *p, err = freeAddr(); err != nil {
+		if *p, err = benchenv.FreeAddr(); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -146,11 +147,11 @@ func (b *bench) startAll(ctx context.Context, dir string) (demo, mon *exec.Cmd, 
 	b.commands = append(b.commands, fmt.Sprintf("%s demo checks --tenants %d --checks health --interval %s --url %s --tls-url https://%s > checks.yaml  # + the sections below",
 		o.bin, o.tenants, o.interval, b.demoBase, tlsAddr))
 	demoArgs := []string{"demo", "--tenants", fmt.Sprint(o.tenants), "--listen", demoAddr, "--tls-listen", tlsAddr, "--log-format", "json", "--log-level", "warn"}
-	if demo, err = start(o.bin, os.Stderr, demoArgs...); err != nil {
+	if demo, err = benchenv.Start(o.bin, os.Stderr, demoArgs...); err != nil {
 		return nil, nil, err
 	}
 	b.commands = append(b.commands, fmt.Sprintf("%s %s", o.bin, join(demoArgs)))
-	if err := waitOK(ctx, b.demoBase+"/t/"+b.ids[0]+"/health", 30*time.Second); err != nil {
+	if err := benchenv.WaitOK(ctx, b.demoBase+"/t/"+b.ids[0]+"/health", 30*time.Second); err != nil {
 		return demo, nil, err
 	}
 	monArgs := []string{"run", "--config", checks, "--listen", monAddr, "--log-format", "json", "--log-level", "info", "--no-watch"}
@@ -165,7 +166,7 @@ func (b *bench) startAll(ctx context.Context, dir string) (demo, mon *exec.Cmd, 
 	}
 	b.log = watchLog(pipe)
 	b.commands = append(b.commands, fmt.Sprintf("%s %s", o.bin, join(monArgs)))
-	if err := waitOK(ctx, "http://"+monAddr+"/readyz", 60*time.Second); err != nil {
+	if err := benchenv.WaitOK(ctx, "http://"+monAddr+"/readyz", 60*time.Second); err != nil {
 		return demo, mon, err
 	}
 	fmt.Fprintf(os.Stderr, "monitor ready; waiting until all %d tenants have passed a probe…\n", len(b.ids))

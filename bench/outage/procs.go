@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/common/expfmt"
@@ -20,57 +18,6 @@ import (
 )
 
 var client = &http.Client{Timeout: 5 * time.Second}
-
-// freeAddr picks a free 127.0.0.1 port.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// start runs bin with args, its stdout to ours and its stderr to stderr.
-func start(bin string, stderr io.Writer, args ...string) (*exec.Cmd, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s %s: %w", bin, args[0], err)
-	}
-	return cmd, nil
-}
-
-// stopProcess ends a process this program started, by its PID: SIGTERM,
-// then SIGKILL after 10 s.
-func stopProcess(cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
-}
-
-// waitOK polls url until it answers 200.
-func waitOK(ctx context.Context, url string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("%s not 200 within %s", url, limit)
-}
 
 func sleep(ctx context.Context, d time.Duration) error {
 	select {

@@ -2,40 +2,13 @@ package main
 
 import (
 	"fmt"
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"io"
-	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
 )
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
-func goVersion() string {
-	out, err := exec.Command("go", "version").Output()
-	if err != nil {
-		return runtime.Version()
-	}
-	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
 
 // join shows args as a shell would take them.
 func join(args []string) string {
@@ -94,7 +67,7 @@ func (b *bench) print(w io.Writer) {
 	o := b.o
 	fmt.Fprintf(w, "\n## forewarn: time from an injected outage to the Slack message — %s\n\n", b.began.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s. Load average before / after: %s / %s; other work on the machine (builds, tests) shares the CPUs and the disk.\n\n",
-		runtime.NumCPU(), cpuModel(), goVersion(), b.loadBefore, b.loadAfter)
+		runtime.NumCPU(), benchenv.CPUModel(), benchenv.GoVersion(), b.loadBefore, b.loadAfter)
 	fmt.Fprintf(w, "Setup, all on 127.0.0.1: `forewarn demo` with %d tenants; `forewarn run` probing each tenant's /health every %s "+
 		"(cases: failure_threshold %d, success_threshold 2, min_duration 0s; store: SQLite in a temporary directory); "+
 		"Slack: an in-process slacktest fake. Outage: the demo's `down` fault (connection closed without a response), "+

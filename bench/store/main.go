@@ -22,6 +22,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -88,17 +89,17 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	r := &report{began: time.Now(), dir: dir, fs: fsType(dir), load: []string{loadAverage()}}
+	r := &report{began: time.Now(), dir: dir, fs: fsType(dir), load: []string{benchenv.LoadAverage()}}
 	fmt.Fprintf(os.Stderr, "throughput: recording for %s…\n", o.duration)
 	if r.throughput, err = measureThroughput(ctx, o, filepath.Join(dir, "throughput.db")); err != nil {
 		return err
 	}
-	r.load = append(r.load, loadAverage())
+	r.load = append(r.load, benchenv.LoadAverage())
 	if o.disk {
 		if r.disk, err = measureDisk(ctx, o, dir); err != nil {
 			return err
 		}
-		r.load = append(r.load, loadAverage())
+		r.load = append(r.load, benchenv.LoadAverage())
 	}
 	r.print(o)
 	return nil

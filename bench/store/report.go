@@ -3,8 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -20,14 +20,6 @@ const goalPerSecond = 20_000
 const rawRetention = 48 * time.Hour
 
 const mib = 1 << 20
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
 
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -57,24 +49,6 @@ func fsType(dir string) string {
 		}
 	}
 	return typ
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown CPU"
-}
-
-func goVersion() string {
-	out, err := exec.Command("go", "version").Output()
-	if err != nil {
-		return runtime.Version()
-	}
-	return strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
 }
 
 func verdict(ok bool) string {
@@ -107,7 +81,7 @@ func thousands(n int64) string {
 func (r *report) print(o options) {
 	fmt.Printf("\n## forewarn store on SQLite — %s\n\n", r.began.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Printf("Machine: %d CPUs (%s), %s; databases in %s (%s), SQLite journal_mode=WAL, synchronous=FULL (the store's settings: an fsync per commit).\n",
-		runtime.NumCPU(), cpuModel(), goVersion(), r.dir, r.fs)
+		runtime.NumCPU(), benchenv.CPUModel(), benchenv.GoVersion(), r.dir, r.fs)
 	fmt.Printf("Load average at the start / after each phase: %s; other work on the machine (builds, tests) shares the CPUs and the disk.\n\n",
 		strings.Join(r.load, " / "))
 	r.printThroughput(o)
