@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/forewarn/forewarn/cases"
 	"github.com/forewarn/forewarn/store"
 )
 
@@ -147,7 +148,7 @@ func (s *Server) adminCaseOf(n *snapshot, cv caseView, p *Publication) adminCase
 	}
 	ac.ShownOn = []string{}
 	if publicVisible(cv, p) {
-		ac.PublicTitle = s.o.GenericTitle
+		ac.PublicTitle = s.genericTitle(cases.Kind(cv.rec.Kind))
 		if p != nil && p.Published && p.Title != "" {
 			ac.PublicTitle = p.Title
 		}

@@ -378,10 +378,3 @@ func tenantsN(n int, public ...int) []config.Tenant {
 	}
 	return out
 }
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}

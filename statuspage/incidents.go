@@ -199,7 +199,7 @@ func (s *Server) publicIncidents(n *snapshot, cs []caseView, pubs map[string]*Pu
 		}
 		comps := s.compRefs(n, s.caseComponents(n, cv, t.Region))
 		if (p != nil && p.Published) || t.Public {
-			in := &incident{ID: s.publicID("case:" + cv.rec.ID), Title: s.o.GenericTitle, Open: cv.open(),
+			in := &incident{ID: s.publicID("case:" + cv.rec.ID), Title: s.genericTitle(cases.Kind(cv.rec.Kind)), Open: cv.open(),
 				Kind: cv.rec.Kind, Start: cv.rec.OpenedAt, End: cv.rec.ResolvedAt, Updated: cv.rec.UpdatedAt, Components: comps}
 			if t.Public {
 				in.Tenants = []ref{{t.ID, t.Name}}
@@ -211,12 +211,15 @@ func (s *Server) publicIncidents(n *snapshot, cs []caseView, pubs map[string]*Pu
 		key := t.Region + "\x00" + cv.rec.OpenedAt.UTC().Format("2006-01-02")
 		g := groups[key]
 		if g == nil {
-			g = &incident{ID: s.publicID("group:" + key), Title: s.o.GenericTitle, Kind: cv.rec.Kind,
+			g = &incident{ID: s.publicID("group:" + key), Kind: cv.rec.Kind,
 				Start: cv.rec.OpenedAt, End: cv.rec.ResolvedAt}
 			groups[key] = g
 			out = append(out, g)
 		}
 		g.merge(cv, comps)
+	}
+	for _, g := range groups {
+		g.Title = s.genericTitle(cases.Kind(g.Kind)) // the worst kind merged
 	}
 	sortIncidents(out)
 	return out
@@ -297,6 +300,25 @@ func (s *Server) compName(n *snapshot, k compKey) string {
 		return k.capability
 	}
 	return s.o.Components.regionName(k.region) + " · " + k.capability
+}
+
+// genericTitles are what the public page calls the incidents a support
+// lead has not published: by kind, naming no customer and no error.
+var genericTitles = map[cases.Kind]string{
+	cases.KindOutage:   "Service disruption for some customers",
+	cases.KindDegraded: "Degraded performance for some customers",
+	cases.KindCapacity: "Reduced capacity for some customers",
+	cases.KindExpiring: "Certificate renewal for some customers",
+}
+
+func (s *Server) genericTitle(k cases.Kind) string {
+	if s.o.GenericTitle != "" {
+		return s.o.GenericTitle
+	}
+	if t := genericTitles[k]; t != "" {
+		return t
+	}
+	return "Incident affecting some customers"
 }
 
 // privateTitles are what a tenant's own page calls its unpublished cases:

@@ -1,10 +1,13 @@
 package statuspage
 
 import (
+	"context"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/forewarn/forewarn/config"
+	"github.com/forewarn/forewarn/store"
 )
 
 // maintView is a maintenance window as a page shows it: scheduled, or in
@@ -145,4 +148,89 @@ func maintenanceCovers(ws []config.Maintenance, tenant, check string, now time.T
 
 func sortMaintenance(ms []*maintView) {
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Start.Before(ms[j].Start) })
+}
+
+// Planned downtime does not count against uptime: the whole hours a
+// maintenance window covers are taken out of the daily rollups of the
+// tenants and checks it names. An hour the window covers only in part
+// counts as usual (rollups are hourly). The current hour is taken out
+// once the window covers it to its end.
+
+// maintHours are a window's whole hours, [from, to); none when it covers
+// no whole hour.
+func maintHours(w config.Maintenance) (from, to time.Time, ok bool) {
+	from = w.Start.UTC().Truncate(time.Hour)
+	if from.Before(w.Start) {
+		from = from.Add(time.Hour)
+	}
+	to = w.End.UTC().Truncate(time.Hour)
+	return from, to, to.After(from)
+}
+
+// subtractMaintenance lowers the daily rollups in [from, to) of the
+// tenants and checks in sel (all when empty) by the hourly rollups of the
+// whole hours a window covers. It reads hourly rollups only for windows
+// that touch the range.
+func (s *Server) subtractMaintenance(ctx context.Context, ws []config.Maintenance, daily []store.Rollup, sel store.Selector, from, to time.Time) error {
+	type key struct {
+		tenant, check string
+		day           time.Time
+	}
+	var idx map[key]int
+	done := map[key]bool{} // tenant, check, hour: once, however many windows cover it
+	for _, w := range ws {
+		h0, h1, ok := maintHours(w)
+		if !ok || !h1.After(from) || !h0.Before(to) {
+			continue
+		}
+		h0, h1 = later(h0, from), earlier(h1, to)
+		q := store.Selector{Tenants: sel.Tenants, Checks: sel.Checks}
+		if w.Tenant != "" {
+			if len(q.Tenants) > 0 && !slices.Contains(q.Tenants, w.Tenant) {
+				continue
+			}
+			q.Tenants = []string{w.Tenant}
+		}
+		if w.Check != "" {
+			if len(q.Checks) > 0 && !slices.Contains(q.Checks, w.Check) {
+				continue
+			}
+			q.Checks = []string{w.Check}
+		}
+		hourly, err := s.o.Store.SeriesRollups(ctx, store.Hour, q, h0, h1)
+		if err != nil {
+			return err
+		}
+		if idx == nil {
+			idx = make(map[key]int, len(daily))
+			for i, r := range daily {
+				idx[key{r.Tenant, r.Check, r.Start}] = i
+			}
+		}
+		for _, h := range hourly {
+			if h.Start.Before(h0) || !h.Start.Before(h1) || done[key{h.Tenant, h.Check, h.Start}] {
+				continue
+			}
+			done[key{h.Tenant, h.Check, h.Start}] = true
+			if i, ok := idx[key{h.Tenant, h.Check, h.Start.Truncate(24 * time.Hour)}]; ok {
+				d := &daily[i]
+				d.Runs, d.Successes = max(0, d.Runs-h.Runs), max(0, d.Successes-h.Successes)
+			}
+		}
+	}
+	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -62,7 +62,7 @@ type dayData struct {
 
 // history keeps the days gone by: a day is read again only until it is
 // final (ten minutes after it ended, for results written late), or when
-// tenants, regions or checks change.
+// tenants, regions, checks or maintenance windows change.
 type history struct {
 	key  uint64
 	days map[time.Time]*dayData
@@ -82,6 +82,9 @@ func (s *Server) historyKey(n *snapshot) uint64 {
 	sort.Strings(names)
 	for _, c := range names {
 		fmt.Fprintf(h, "%s\x00%s\x00", c, n.kinds[c])
+	}
+	for _, w := range n.maintenance { // windows take hours out of days gone by
+		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00", w.Tenant, w.Check, w.Start.Unix(), w.End.Unix())
 	}
 	return h.Sum64()
 }
@@ -126,6 +129,9 @@ func (s *Server) days(ctx context.Context, n *snapshot, dates []time.Time, now t
 func (s *Server) readDay(ctx context.Context, n *snapshot, date time.Time) (*dayData, error) {
 	rows, err := s.o.Store.SeriesRollups(ctx, store.Day, store.Selector{}, date, date.Add(24*time.Hour))
 	if err != nil {
+		return nil, err
+	}
+	if err := s.subtractMaintenance(ctx, n.maintenance, rows, store.Selector{}, date, date.Add(24*time.Hour)); err != nil {
 		return nil, err
 	}
 	d := &dayData{comps: map[compKey]counts{}, members: map[compKey]int{}, tenants: map[string]counts{},

@@ -14,6 +14,7 @@ import (
 	"github.com/forewarn/forewarn/cases"
 	"github.com/forewarn/forewarn/config"
 	"github.com/forewarn/forewarn/probes"
+	"github.com/forewarn/forewarn/store"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -501,3 +502,43 @@ func validate(t testing.TB, sch *jsonschema.Schema, body string) {
 }
 
 func gzipReader(s string) (*gzip.Reader, error) { return gzip.NewReader(strings.NewReader(s)) }
+
+// TestMaintenanceHoursNotDowntime: a check down through its maintenance
+// window keeps its uptime; the whole hours of the window are taken out,
+// a window shorter than an hour takes nothing out.
+func TestMaintenanceHoursNotDowntime(t *testing.T) {
+	f := newFixture(tenantsN(2))
+	today := t0.Truncate(24 * time.Hour)
+	for i, r := range f.st.rollups {
+		if r.Tenant != "t-001" || r.Check != "health" {
+			continue
+		}
+		switch {
+		case r.Period == store.Day && r.Start.Equal(today):
+			f.st.rollups[i].Runs, f.st.rollups[i].Successes = 2880, 2640
+		case r.Period == store.Hour && (r.Start.Hour() == 12 || r.Start.Hour() == 13):
+			f.st.rollups[i].Successes = 0
+		}
+	}
+	tip := func(f *fixture) string {
+		s := f.server(t, nil)
+		body := mustGet(t, s.Handler(), "/t/"+s.TenantToken("t-001"))
+		check := body[strings.Index(body, `data-check="health"`):]
+		return check[strings.Index(check, `data-tip="`+today.Format("2006-01-02")):][:40]
+	}
+	if got := tip(f); !strings.Contains(got, "91.66% uptime") {
+		t.Fatalf("without a window today reads %q, want 91.66%%", got)
+	}
+	f.maint = []config.Maintenance{{Tenant: "t-001", Check: "health", Start: today.Add(11*time.Hour + 40*time.Minute), End: today.Add(14*time.Hour + 5*time.Minute)}}
+	if got := tip(f); !strings.Contains(got, "100% uptime") {
+		t.Errorf("with the window 11:40–14:05 today reads %q, want 100%%", got)
+	}
+	f.maint = []config.Maintenance{{Tenant: "t-001", Start: today.Add(12*time.Hour + 10*time.Minute), End: today.Add(12*time.Hour + 50*time.Minute)}}
+	if got := tip(f); !strings.Contains(got, "91.66% uptime") {
+		t.Errorf("a window within one hour took hours out: today reads %q", got)
+	}
+	f.maint = []config.Maintenance{{Tenant: "t-002", Start: today.Add(11 * time.Hour), End: today.Add(15 * time.Hour)}}
+	if got := tip(f); !strings.Contains(got, "91.66% uptime") {
+		t.Errorf("another tenant's window took t-001's hours out: today reads %q", got)
+	}
+}

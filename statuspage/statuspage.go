@@ -65,8 +65,9 @@ type Options struct {
 	BaseURL string
 	// Components says how checks become the public page's components.
 	Components Components
-	// GenericTitle is what the public page calls an incident a support lead
-	// has not published ("Degraded performance for some customers").
+	// GenericTitle is what the public page calls every incident a support
+	// lead has not published; empty: a title by the incident's kind, such
+	// as "Service disruption for some customers".
 	GenericTitle string
 
 	// AdminToken is the bearer token of the admin API under /admin/; empty
@@ -89,10 +90,9 @@ type Options struct {
 
 // Defaults.
 const (
-	DefaultTitle        = "Service status"
-	DefaultGenericTitle = "Degraded performance for some customers"
-	DefaultCacheTTL     = 5 * time.Second
-	DefaultMaxCases     = 500
+	DefaultTitle    = "Service status"
+	DefaultCacheTTL = 5 * time.Second
+	DefaultMaxCases = 500
 )
 
 const (
@@ -180,9 +180,7 @@ func (o Options) withDefaults() Options {
 	if o.Title = strings.TrimSpace(o.Title); o.Title == "" {
 		o.Title = DefaultTitle
 	}
-	if o.GenericTitle = strings.TrimSpace(o.GenericTitle); o.GenericTitle == "" {
-		o.GenericTitle = DefaultGenericTitle
-	}
+	o.GenericTitle = strings.TrimSpace(o.GenericTitle)
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = DefaultCacheTTL
 	}

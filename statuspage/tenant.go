@@ -134,6 +134,9 @@ func (s *Server) buildTenant(ctx context.Context, id, token string) (*tenantMode
 	if err != nil {
 		return nil, err
 	}
+	if err := s.subtractMaintenance(ctx, n.maintenance, daily, sel, dates[0], dates[len(dates)-1].Add(24*time.Hour)); err != nil {
+		return nil, err
+	}
 	hourFrom := now.Truncate(time.Hour).Add(-(hoursShown - 1) * time.Hour)
 	hourly, err := s.o.Store.SeriesRollups(ctx, store.Hour, sel, hourFrom, now.Truncate(time.Hour).Add(time.Hour))
 	if err != nil {
