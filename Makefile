@@ -13,7 +13,7 @@ export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
 # acme has credentials of its own, as a customer's usually are.
 export FOREWARN_DEMO_PASSWORD_ACME ?= forewarn-demo-acme
 
-.PHONY: help build run test vet fmt-check ci postgres prometheus rules-test dashboards bench bench-cases bench-store bench-go bench-fleet bench-fleet-login bench-load clean
+.PHONY: help build run test vet fmt-check ci postgres prometheus chromium rules-test dashboards bench bench-cases bench-store bench-go bench-fleet bench-fleet-login bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -34,13 +34,14 @@ fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
-# CI installs what the tests need from Debian (postgresql, prometheus), so
-# with CI=true nothing skips: a test missing its tool fails instead.
+# CI installs what the tests need from Debian (postgresql, prometheus,
+# chromium), so with CI=true nothing skips: a test missing its tool fails
+# instead. The browser tests write their screenshots to bin/test-artifacts/.
 # The store's test suite runs against SQLite always, and against this
 # Postgres when FOREWARN_TEST_POSTGRES names it (make ci does).
 PG_TEST_DSN ?= postgres://forewarn:forewarn@127.0.0.1:5432/forewarn_test?sslmode=disable
 
-ci: postgres prometheus ## what CI runs (.ci/run): install what the tests need, then make test with nothing skipped
+ci: postgres prometheus chromium ## what CI runs (.ci/run): install what the tests need, then make test with nothing skipped
 	CI=true FOREWARN_TEST_POSTGRES='$(PG_TEST_DSN)' $(MAKE) test
 
 postgres: ## install (Debian's postgresql, needs root) and start PostgreSQL on 127.0.0.1 for the store tests
@@ -71,6 +72,9 @@ bench-load: build ## forewarn's load generator vs vegeta on the demo: req per CP
 
 prometheus: ## install Debian's prometheus (Prometheus and promtool, for the alert rule tests; needs root) if promtool is missing
 	@command -v promtool >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; }
+
+chromium: ## install Debian's chromium (headless, for the status page browser tests; needs root) if it is missing
+	@command -v chromium >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 rules-test: prometheus ## promtool check rules and the promtool unit tests of alertrules/
 	promtool check rules alertrules/*.yml

@@ -32,18 +32,9 @@ tenants:
 	p := startProc(t, "run", "--config", cfg, "--listen", "127.0.0.1:0")
 	mon := p.waitLog(t, "forewarn running", 10*time.Second)["listen"].(string)
 
-	out, code := runCLI(t, "status-page", "links", "-c", cfg)
-	if code != 0 {
-		t.Fatalf("status-page links: exit %d\n%s", code, out)
-	}
-	links := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		if f := strings.Fields(line); len(f) == 2 {
-			links[f[0]] = f[1][strings.Index(f[1], "/t/"):]
-		}
-	}
+	links := statusLinks(t, cfg)
 	if len(links) != 3 {
-		t.Fatalf("links: %q", out)
+		t.Fatalf("links: %v", links)
 	}
 	// The first results reach the store within a second or two; the page
 	// shows the public tenant's component once they do.
