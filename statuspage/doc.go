@@ -13,8 +13,9 @@
 // re-reads only today.
 //
 // Privacy is the default. The public page names a tenant only when its
-// config says public: true, shows incidents of other tenants only as
-// "Degraded performance for some customers", grouped per region and day,
+// config says public: true, shows incidents of other tenants only under a
+// title by kind ("Service disruption for some customers"), grouped per
+// region and day,
 // and never shows a probe's error text, a check name or a case id. A
 // private page shows one tenant's own checks, uptime, response times,
 // capacity and incidents, and nothing of any other tenant. A wrong token
