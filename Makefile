@@ -13,7 +13,7 @@ export FOREWARN_DEMO_PASSWORD ?= forewarn-demo
 # acme has credentials of its own, as a customer's usually are.
 export FOREWARN_DEMO_PASSWORD_ACME ?= forewarn-demo-acme
 
-.PHONY: help build run test vet fmt-check ci postgres prometheus chromium rules-test dashboards bench bench-cases bench-store bench-go bench-fleet bench-fleet-login bench-load clean
+.PHONY: help build run test vet fmt-check ci postgres prometheus chromium rules-test dashboards bench bench-cases bench-store bench-statuspage bench-go bench-fleet bench-fleet-login bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ dashboards: ## regenerate dashboards/*.json from the Go code in dashboards/
 
 bench-cases: build ## outage → Slack root message: 10 tenants down at once, 10 s interval, threshold 3, 2 rounds (~2.5 min)
 	$(GO) run ./bench/outage -bin $(BIN) -inject $${BENCH_CASES_INJECT:-10} -rounds $${BENCH_CASES_ROUNDS:-2}
+
+bench-statuspage: build ## the status pages under wrk (200 connections, 20 s each: / then a private page) next to 10,000 tenants' probes: page p50/p99, scheduler lag, CPU, RSS (~3 min; the first run fills a cached store, ~3 min more)
+	$(GO) run ./bench/statuspage -bin $(BIN) -tenants $${BENCH_TENANTS:-10000} -duration $${BENCH_STATUSPAGE_DURATION:-20s} $${BENCH_STATUSPAGE_DB:+-db "$$BENCH_STATUSPAGE_DB"}
 
 bench-store: ## the history store on SQLite: sustained results/s (60 s) and disk per tenant-check-year (~3.5 min)
 	$(GO) run ./bench/store -duration $${BENCH_STORE_DURATION:-60s}

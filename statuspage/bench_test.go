@@ -19,11 +19,13 @@ import (
 	"time"
 
 	"github.com/forewarn/forewarn/config"
+	"github.com/forewarn/forewarn/internal/benchfleet"
 )
 
 // The benchmarks serve a fleet of 10,000 tenants (FOREWARN_STATUSPAGE_BENCH_TENANTS)
 // with 90 days of rollups in SQLite, written through store.Record as
-// forewarn run writes them. Filling takes about 3 minutes; set
+// forewarn run writes them (internal/benchfleet, shared with the
+// bench/statuspage driver). Filling takes about 3 minutes; set
 // FOREWARN_STATUSPAGE_BENCH_DB to a path to keep the database between runs.
 //
 //	go test -run '^$' -bench PublicPage -benchtime 20s ./statuspage/
@@ -47,9 +49,9 @@ func setupBench(b *testing.B) *benchSetup {
 		if v, err := strconv.Atoi(os.Getenv("FOREWARN_STATUSPAGE_BENCH_TENANTS")); err == nil && v > 0 {
 			n = v
 		}
-		f := benchFleet{Tenants: n, Days: 90, Now: benchNow}
+		f := benchfleet.Fleet{Tenants: n, Days: 90, Now: benchNow}
 		st := benchStore(benchTB{b}, f)
-		tenants, checks := f.tenants(), f.checks()
+		tenants, checks := f.TenantConfigs(), f.CheckConfigs()
 		started := time.Now()
 		s, err := New(Options{Store: st, Tenants: func() []config.Tenant { return tenants },
 			Checks: func() []config.Check { return checks }, Secret: []byte("bench secret of thirty-two bytes"),
