@@ -135,6 +135,9 @@ type Server struct {
 	adminMu sync.Mutex // serializes read-modify-write of publications
 
 	wg sync.WaitGroup // background builds
+
+	handlerOnce sync.Once
+	handler     http.Handler
 }
 
 // New checks the options and makes a Server. It reads the store only when
@@ -209,6 +212,13 @@ func (s *Server) now() time.Time { return s.o.Clock().UTC() }
 // admin API. Mount it at / of the listener; every path it does not know is
 // its 404 page.
 func (s *Server) Handler() http.Handler {
+	s.handlerOnce.Do(func() { s.handler = s.routes() })
+	return s.handler
+}
+
+// routes builds the handler once: registering a route is costly (the
+// mux records where each was registered), far too costly per request.
+func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.servePublic(kindHTML))
 	mux.HandleFunc("GET /api/v1/status", s.servePublic(kindJSON))

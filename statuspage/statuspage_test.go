@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -325,4 +326,21 @@ func TestLocalTimeScriptIsOptional(t *testing.T) {
 	if !strings.Contains(body, `data-local>2026-11-23 13:50 UTC</time> <span class="ago">(40 min ago)</span>`) {
 		t.Error("the open incident's start is not in UTC with its age")
 	}
+}
+
+// TestServingAllocates little: a request to a built page costs a few
+// allocations, not a new router (the monitor asks for Handler per request).
+func TestServingAllocatesLittle(t *testing.T) {
+	f := standardFixture()
+	s := f.server(t, nil)
+	mustGet(t, s.Handler(), "/")
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	allocs := testing.AllocsPerRun(200, func() {
+		s.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	})
+	if allocs > 40 {
+		t.Errorf("serving / allocates %.0f times a request, want at most 40", allocs)
+	}
+	t.Logf("%.0f allocations a request", allocs)
 }
