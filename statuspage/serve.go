@@ -23,10 +23,10 @@ func (s *Server) servePublic(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		m, err := s.publicModel(r.Context())
 		if err != nil || m == nil {
-			s.assets.unavailable.write(w, r)
+			s.send(w, r, s.assets.unavailable)
 			return
 		}
-		m.renders.get(kind, func() *response { return s.renderPublic(m, kind) }).write(w, r)
+		s.send(w, r, m.renders.get(kind, func() *response { return s.renderPublic(m, kind) }))
 	}
 }
 
@@ -49,12 +49,12 @@ func (s *Server) publicTenantBadge(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.publicModel(r.Context())
 	if err != nil || m == nil {
-		s.assets.unavailable.write(w, r)
+		s.send(w, r, s.assets.unavailable)
 		return
 	}
 	for _, c := range m.Tenants {
 		if c.ID == id {
-			m.renders.get("badge:"+id+"/"+file, func() *response { return s.badgeResponse(c.State, c.Uptime, file, true) }).write(w, r)
+			s.send(w, r, m.renders.get("badge:"+id+"/"+file, func() *response { return s.badgeResponse(c.State, c.Uptime, file, true) }))
 			return
 		}
 	}
@@ -67,7 +67,7 @@ func (s *Server) serveTenant(kind string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		m.renders.get(kind, func() *response { return s.renderTenant(m, kind) }).write(w, r)
+		s.send(w, r, m.renders.get(kind, func() *response { return s.renderTenant(m, kind) }))
 	}
 }
 
@@ -81,7 +81,7 @@ func (s *Server) tenantBadge(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	m.renders.get("badge:"+file, func() *response { return s.badgeResponse(m.State, m.Uptime, file, false) }).write(w, r)
+	s.send(w, r, m.renders.get("badge:"+file, func() *response { return s.badgeResponse(m.State, m.Uptime, file, false) }))
 }
 
 // tenantFor finds the model of the request's token, or answers: the 404
@@ -90,7 +90,7 @@ func (s *Server) tenantFor(w http.ResponseWriter, r *http.Request) (*tenantModel
 	m, ok, err := s.tenantModel(r.Context(), r.PathValue("token"))
 	switch {
 	case err != nil:
-		s.assets.unavailable.write(w, r)
+		s.send(w, r, s.assets.unavailable)
 		return nil, false
 	case !ok:
 		s.notFound(w, r)
@@ -101,7 +101,7 @@ func (s *Server) tenantFor(w http.ResponseWriter, r *http.Request) (*tenantModel
 
 func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	if a, ok := s.assets.static[r.PathValue("file")]; ok {
-		a.write(w, r)
+		s.send(w, r, a)
 		return
 	}
 	s.notFound(w, r)
@@ -109,13 +109,42 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveSchema(w http.ResponseWriter, r *http.Request) {
 	if a, ok := s.assets.schemas[r.PathValue("file")]; ok {
-		a.write(w, r)
+		s.send(w, r, a)
 		return
 	}
 	s.notFound(w, r)
 }
 
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) { s.assets.notFound.write(w, r) }
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) { s.send(w, r, s.assets.notFound) }
+
+// send writes a built response. At most GOMAXPROCS-1 are written at once
+// (at least one) and the others wait their turn: a crowd refreshing the
+// pages during an outage then parks instead of crowding the run queues,
+// and the probes' timers keep their schedule. Writing copies bytes kept
+// in memory, so the queue moves in microseconds; building a page happens
+// before, never in the queue. A reader too slow to take its bytes could
+// hold a turn, so no one waits longer than sendWait for one: past it,
+// the response is written anyway.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, resp *response) {
+	select {
+	case s.sending <- struct{}{}:
+		defer func() { <-s.sending }()
+	default:
+		t := time.NewTimer(sendWait)
+		defer t.Stop()
+		select {
+		case s.sending <- struct{}{}:
+			defer func() { <-s.sending }()
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	resp.write(w, r)
+}
+
+// sendWait is the longest a response waits for its turn to be written.
+const sendWait = 20 * time.Millisecond
 
 // maxAge is CacheTTL in whole seconds, at least 1.
 func (s *Server) maxAge() string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -138,6 +139,7 @@ type Server struct {
 
 	handlerOnce sync.Once
 	handler     http.Handler
+	sending     chan struct{} // see send
 }
 
 // New checks the options and makes a Server. It reads the store only when
@@ -174,7 +176,8 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{o: o, log: o.Logger, secret: secret, tokens: tokens, assets: a,
-		seen: map[string]string{}, tenants: map[string]*tenantEntry{}, sem: make(chan struct{}, privateBuilds)}
+		seen: map[string]string{}, tenants: map[string]*tenantEntry{}, sem: make(chan struct{}, privateBuilds),
+		sending: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	s.pubs.ttl = 30 * time.Second
 	return s, nil
 }

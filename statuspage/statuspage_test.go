@@ -344,3 +344,38 @@ func TestServingAllocatesLittle(t *testing.T) {
 	}
 	t.Logf("%.0f allocations a request", allocs)
 }
+
+// stuckWriter is a reader that takes no bytes: its Write blocks.
+type stuckWriter struct {
+	h       http.Header
+	release chan struct{}
+}
+
+func (w *stuckWriter) Header() http.Header { return w.h }
+func (w *stuckWriter) WriteHeader(int)     {}
+func (w *stuckWriter) Write(b []byte) (int, error) {
+	<-w.release
+	return len(b), nil
+}
+
+// TestSlowReaderDoesNotHoldThePages: responses are written a few at a
+// time, but readers that take no bytes hold no one up past sendWait.
+func TestSlowReaderDoesNotHoldThePages(t *testing.T) {
+	f := standardFixture()
+	s := f.server(t, nil)
+	h := s.Handler()
+	mustGet(t, h, "/")
+	release := make(chan struct{})
+	defer close(release)
+	for range cap(s.sending) + 2 {
+		go h.ServeHTTP(&stuckWriter{h: http.Header{}, release: release}, httptest.NewRequest(http.MethodGet, "/", nil))
+	}
+	time.Sleep(50 * time.Millisecond) // they hold every turn
+	start := time.Now()
+	if body := mustGet(t, h, "/"); !strings.Contains(body, `id="overall"`) {
+		t.Fatal("no page")
+	}
+	if d := time.Since(start); d > sendWait+time.Second {
+		t.Errorf("a page took %s behind readers that take nothing, want about %s", d, sendWait)
+	}
+}
