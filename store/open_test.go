@@ -151,3 +151,27 @@ func schemaShape(sql string) []string {
 	}
 	return out
 }
+
+// The SQLite write connection runs with the settings its durability and
+// speed rest on (see writePragmas and openSQLite). SQLite ignores an
+// unknown pragma, so a misspelt one would go unnoticed but for this test.
+func TestSQLiteWriteSettings(t *testing.T) {
+	s := openStore(t, sqliteBackend.dsn(t), testOptions())
+	ctx := context.Background()
+	for _, c := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL: commits, the outbox's above all, survive power loss
+		{"cache_size", "-32768"},
+		{"temp_store", "2"}, // MEMORY
+		{"wal_autocheckpoint", "10000"},
+		{"foreign_keys", "1"},
+	} {
+		var got string
+		if err := s.w.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s: %v", c.pragma, err)
+		}
+		if got != c.want {
+			t.Errorf("PRAGMA %s = %s, want %s", c.pragma, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -154,31 +155,64 @@ func resultArgs(r *probes.Result) []any {
 	}
 }
 
-// writeBatch writes results, their capacity runs and their rollups in one
-// transaction.
-func (s *Store) writeBatch(ctx context.Context, batch []probes.Result) error {
+// Rows per statement of the writer's multi-row statements (see rowStmts):
+// enough to spread each call's fixed cost (database/sql, the VM's start)
+// thin, and 256 rollup rows (5,888 placeholders) stay under maxParams.
+const (
+	resultRowsPerStmt = 256
+	rollupRowsPerStmt = 256
+)
+
+// writeStmts are the batch writer's prepared statements.
+type writeStmts struct {
+	results, rollups rowStmts
+}
+
+func (s *Store) prepareWrites(ctx context.Context) (*writeStmts, error) {
+	results, err := prepareRows(ctx, s.w, s.q, "insert results", resultColumnCount, resultRowsPerStmt,
+		func(rows int) string { return insertResults + valueRows(rows, resultColumnCount) })
+	if err != nil {
+		return nil, err
+	}
+	rollups, err := prepareRows(ctx, s.w, s.q, "upsert rollups", rollupColumnCount, rollupRowsPerStmt,
+		func(rows int) string { return fmt.Sprintf(rollupUpsert, valueRows(rows, rollupColumnCount)) })
+	if err != nil {
+		results.close()
+		return nil, err
+	}
+	return &writeStmts{results: results, rollups: rollups}, nil
+}
+
+func (ws *writeStmts) close() error {
+	return errors.Join(ws.results.close(), ws.rollups.close())
+}
+
+// writeBatch writes results (chunks of them), their capacity runs and
+// their rollups in one transaction.
+func (s *Store) writeBatch(ctx context.Context, ws *writeStmts, batch [][]probes.Result) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
 
-	perStmt := min(maxParams/resultColumnCount, 500)
-	for start := 0; start < len(batch); start += perStmt {
-		chunk := batch[start:min(start+perStmt, len(batch))]
-		args := make([]any, 0, len(chunk)*resultColumnCount)
+	rows := ws.results.writer(ctx, tx)
+	for _, chunk := range batch {
 		for i := range chunk {
-			args = append(args, resultArgs(&chunk[i])...)
-		}
-		q := s.q.bindOnce(insertResults + valueRows(len(chunk), resultColumnCount))
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("insert results: %w", err)
+			if err := rows.add(resultArgs(&chunk[i])...); err != nil {
+				return err
+			}
 		}
 	}
-	if err := s.insertCapacityRuns(ctx, tx, batch); err != nil {
+	if err := rows.flush(); err != nil {
 		return err
 	}
-	if err := s.upsertRollups(ctx, tx, aggregate(batch)); err != nil {
+	for _, chunk := range batch {
+		if err := s.insertCapacityRuns(ctx, tx, chunk); err != nil {
+			return err
+		}
+	}
+	if err := upsertRollups(ws.rollups.writer(ctx, tx), aggregate(batch)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

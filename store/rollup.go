@@ -132,39 +132,46 @@ type rollupKey struct {
 	bucket int64 // ms
 }
 
-// aggregate folds a batch into rollup rows, one per key, so a batch does
-// one upsert per (target, hour) and (target, day) whatever its size.
-func aggregate(batch []probes.Result) map[rollupKey]*Rollup {
+// aggregate folds a batch (chunks of results) into rollup rows, one per
+// key, so a batch does one upsert per (target, hour) and (target, day)
+// whatever its size.
+func aggregate(batch [][]probes.Result) map[rollupKey]*Rollup {
 	out := make(map[rollupKey]*Rollup)
-	for i := range batch {
-		r := &batch[i]
-		ms := toMS(r.Start)
-		for _, p := range [...]Period{Hour, Day} {
-			span := p.Duration().Milliseconds()
-			k := rollupKey{p, clean(r.Tenant, 200), clean(r.Check, 200), ms - mod(ms, span)}
-			ru := out[k]
-			if ru == nil {
-				ru = &Rollup{Kind: probes.Kind(clean(string(r.Kind), 50))}
-				out[k] = ru
+	for _, chunk := range batch {
+		for i := range chunk {
+			for _, p := range [...]Period{Hour, Day} {
+				addToRollup(out, p, &chunk[i])
 			}
-			ru.Runs++
-			if !r.Success {
-				continue
-			}
-			// Stored in µs: round here so the sum, min and max agree.
-			d := r.Duration.Truncate(time.Microsecond)
-			if ru.Successes == 0 || d < ru.DurationMin {
-				ru.DurationMin = d
-			}
-			if d > ru.DurationMax {
-				ru.DurationMax = d
-			}
-			ru.Successes++
-			ru.DurationSum += d
-			ru.Latency[latencyBucket(d)]++
 		}
 	}
 	return out
+}
+
+// addToRollup counts r in its period-p rollup in out.
+func addToRollup(out map[rollupKey]*Rollup, p Period, r *probes.Result) {
+	ms := toMS(r.Start)
+	span := p.Duration().Milliseconds()
+	k := rollupKey{p, clean(r.Tenant, 200), clean(r.Check, 200), ms - mod(ms, span)}
+	ru := out[k]
+	if ru == nil {
+		ru = &Rollup{Kind: probes.Kind(clean(string(r.Kind), 50))}
+		out[k] = ru
+	}
+	ru.Runs++
+	if !r.Success {
+		return
+	}
+	// Stored in µs: round here so the sum, min and max agree.
+	d := r.Duration.Truncate(time.Microsecond)
+	if ru.Successes == 0 || d < ru.DurationMin {
+		ru.DurationMin = d
+	}
+	if d > ru.DurationMax {
+		ru.DurationMax = d
+	}
+	ru.Successes++
+	ru.DurationSum += d
+	ru.Latency[latencyBucket(d)]++
 }
 
 // mod is the non-negative remainder, so times before 1970 bucket right too.
@@ -201,38 +208,24 @@ var rollupUpsert = func() string {
 
 const rollupColumnCount = 10 + len(LatencyBounds) + 1
 
-func (s *Store) upsertRollups(ctx context.Context, tx *sql.Tx, rollups map[rollupKey]*Rollup) error {
-	perStmt := min(maxParams/rollupColumnCount, 300)
-	args := make([]any, 0, perStmt*rollupColumnCount)
-	n := 0
-	exec := func() error {
-		if n == 0 {
-			return nil
-		}
-		q := s.q.bindOnce(fmt.Sprintf(rollupUpsert, valueRows(n, rollupColumnCount)))
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("upsert rollups: %w", err)
-		}
-		args, n = args[:0], 0
-		return nil
-	}
+// upsertRollups adds a batch's rollups to the stored ones through rows.
+func upsertRollups(rows *rowWriter, rollups map[rollupKey]*Rollup) error {
+	row := make([]any, 0, rollupColumnCount)
 	for k, r := range rollups {
 		var minUS, maxUS any
 		if r.Successes > 0 {
 			minUS, maxUS = r.DurationMin.Microseconds(), r.DurationMax.Microseconds()
 		}
-		args = append(args, string(k.period), k.tenant, k.check, k.bucket, string(r.Kind),
+		row = append(row[:0], string(k.period), k.tenant, k.check, k.bucket, string(r.Kind),
 			r.Runs, r.Successes, r.DurationSum.Microseconds(), minUS, maxUS)
 		for _, c := range r.Latency {
-			args = append(args, c)
+			row = append(row, c)
 		}
-		if n++; n == perStmt {
-			if err := exec(); err != nil {
-				return err
-			}
+		if err := rows.add(row...); err != nil {
+			return err
 		}
 	}
-	return exec()
+	return rows.flush()
 }
 
 // Selector picks rollup series; an empty list matches everything.

@@ -9,9 +9,9 @@
 // migrated at Open.
 //
 // Probe results go through Record, which never blocks: a background writer
-// batches them into one transaction a second (or every BatchSize results),
-// updating the rollups in the same transaction, so a slow disk never delays
-// a probe. Case changes are the opposite: ApplyCaseChange writes a case, its
+// batches them into one transaction a second (or every BatchSize results,
+// or, when a backlog builds, up to 16,384 at once), updating the rollups in
+// the same transaction, so a slow disk never delays a probe. Case changes are the opposite: ApplyCaseChange writes a case, its
 // events and its notifications synchronously in one transaction, because the
 // cases engine must know they are durable before it moves on.
 //
@@ -51,7 +51,9 @@ type Options struct {
 	RetentionInterval time.Duration
 
 	// FlushInterval is the longest a recorded result waits before it is
-	// written (1 s). BatchSize results write at once, sooner (500).
+	// written (1 s). BatchSize results write at once, sooner (500). When
+	// more wait (the writer fell behind), one transaction takes them all,
+	// up to 16,384, in whole batches.
 	FlushInterval time.Duration
 	BatchSize     int
 	// BufferSize is how many results may wait for the writer (100,000:

@@ -14,8 +14,8 @@ import (
 // Results wait in pending, a FIFO of chunks of BatchSize results each, so
 // that Record never copies what is queued (a growing slice of 272-byte
 // Results did, at 1.6 KB per Record) and memory grows with the backlog
-// only. The writer writes the head chunk and removes it only after the
-// transaction committed, so a failed write (disk full, Postgres
+// only. The writer writes the head chunks (see take) and removes them
+// only after the transaction committed, so a failed write (disk full, Postgres
 // restarting) keeps every result and is retried with backoff, for as long
 // as it takes. Record only appends past what the writer holds, and a chunk
 // never grows past its capacity, so both can run at once.
@@ -37,6 +37,8 @@ type writer struct {
 	written  uint64        // results committed; pending holds enqueued-written
 	progress chan struct{} // closed and replaced after each committed batch
 	stats    Stats
+
+	stmts *writeStmts // prepared by the first write; closed when the writer stops
 
 	full   chan struct{} // pending reached BatchSize
 	flush  chan struct{} // Flush or Close wants everything now
@@ -171,6 +173,7 @@ const maxBackoff = 30 * time.Second
 
 func (w *writer) loop() {
 	defer close(w.done)
+	defer w.closeStmts()
 	failures := 0
 	timer := time.NewTimer(w.s.opts.FlushInterval)
 	defer timer.Stop()
@@ -203,52 +206,124 @@ func (w *writer) loop() {
 // drain writes batches until nothing is pending; false if one failed.
 func (w *writer) drain() bool {
 	for {
-		w.mu.Lock()
-		if w.count == 0 {
-			w.mu.Unlock()
+		batch, n := w.take()
+		if n == 0 {
 			return true
 		}
-		head := w.pending[0]
-		batch := head[:len(head):len(head)]
-		w.mu.Unlock()
-		n := len(batch)
-
 		start := time.Now()
-		err := w.s.writeBatch(w.ctx, batch)
+		err := w.write(batch)
 		took := time.Since(start)
 		if w.s.opts.OnWrite != nil {
 			w.s.opts.OnWrite(n, took, err)
 		}
-		w.mu.Lock()
 		if err != nil {
-			first := w.stats.LastError == ""
-			w.stats.WriteErrors++
-			w.stats.LastError = err.Error()
-			pending, errs := w.count, w.stats.WriteErrors
-			w.mu.Unlock()
-			if first || errs%60 == 0 {
-				w.s.log.Error("store: writing results failed; keeping them and retrying",
-					"db", w.s.name, "pending", pending, "err", err)
-			}
+			w.failed(err)
 			return false
 		}
-		if w.stats.LastError != "" {
-			w.s.log.Info("store: writing results works again", "db", w.s.name)
-		}
-		clear(batch) // let the GC have the results' slices
-		// Record may have appended to the head chunk meanwhile: keep that.
-		w.pending[0] = w.pending[0][n:]
-		if len(w.pending[0]) == 0 && (len(w.pending) > 1 || cap(w.pending[0]) == 0) {
-			w.pending[0] = nil
-			w.pending = w.pending[1:]
-		}
-		w.count -= n
-		w.written += uint64(n)
-		w.stats.LastError = ""
-		w.stats.LastWrite = time.Now()
-		w.stats.LastWriteDuration = took
-		close(w.progress)
-		w.progress = make(chan struct{})
-		w.mu.Unlock()
+		w.committed(batch, n, took)
 	}
+}
+
+// write writes batch in one transaction, preparing the writer's statements
+// first if need be: outside any transaction, because SQLite's write pool
+// has one connection, which the transaction would hold.
+func (w *writer) write(batch [][]probes.Result) error {
+	if w.stmts == nil {
+		st, err := w.s.prepareWrites(w.ctx)
+		if err != nil {
+			return err
+		}
+		w.stmts = st
+	}
+	return w.s.writeBatch(w.ctx, w.stmts, batch)
+}
+
+func (w *writer) closeStmts() {
+	if w.stmts != nil {
+		w.stmts.close()
+		w.stmts = nil
+	}
+}
+
+// take returns the chunks the next transaction writes and how many results
+// they hold: every chunk waiting, up to maxTxChunks. Under a backlog a
+// transaction thus carries many chunks, and what it costs per transaction
+// rather than per result (the commit's fsync, the rewrite of each index
+// page it touches, one rollup upsert per series and period) is shared by
+// more results: that is what keeps the writer ahead of a busy fleet. At
+// a steady trickle it is one chunk a FlushInterval, as before.
+//
+// Each chunk is cut at its current length (capacity too), so Record's
+// appends meanwhile go past what the transaction holds.
+func (w *writer) take() ([][]probes.Result, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.count == 0 {
+		return nil, 0
+	}
+	k := min(len(w.pending), w.maxTxChunks())
+	batch := make([][]probes.Result, k)
+	n := 0
+	for i, c := range w.pending[:k] {
+		batch[i] = c[:len(c):len(c)]
+		n += len(c)
+	}
+	return batch, n
+}
+
+// maxTxResults bounds the results of one transaction. On bench/store
+// (1,700 checks, 2 cores) transactions of 500 results wrote 28,000 a
+// second and transactions of about 10,000 (the bench's backlog) 65,000:
+// a transaction rewrites a results-index page and two rollup rows for
+// each check it holds results of, however many it holds of each. The
+// bound keeps the single SQLite write connection from being held for
+// long: a case change waits for it, a few tenths of a second behind a
+// transaction of this size, and a failed write retries no more than this
+// at once.
+const maxTxResults = 16_384
+
+func (w *writer) maxTxChunks() int {
+	return max(1, maxTxResults/w.s.opts.BatchSize)
+}
+
+// failed records a failed write; its results stay pending.
+func (w *writer) failed(err error) {
+	w.mu.Lock()
+	first := w.stats.LastError == ""
+	w.stats.WriteErrors++
+	w.stats.LastError = err.Error()
+	pending, errs := w.count, w.stats.WriteErrors
+	w.mu.Unlock()
+	if first || errs%60 == 0 {
+		w.s.log.Error("store: writing results failed; keeping them and retrying",
+			"db", w.s.name, "pending", pending, "err", err)
+	}
+}
+
+// committed removes a written batch (from take) from pending.
+func (w *writer) committed(batch [][]probes.Result, n int, took time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stats.LastError != "" {
+		w.s.log.Info("store: writing results works again", "db", w.s.name)
+	}
+	for i, c := range batch {
+		clear(c) // let the GC have the results' slices
+		// Record may have appended to the last chunk meanwhile: keep that.
+		w.pending[i] = w.pending[i][len(c):]
+	}
+	// Drop the emptied chunks; the last one stays while it has room.
+	k := 0
+	for k < len(w.pending) && len(w.pending[k]) == 0 && (k < len(w.pending)-1 || cap(w.pending[k]) == 0) {
+		w.pending[k] = nil
+		k++
+	}
+	w.pending = w.pending[k:]
+	w.count -= n
+	w.written += uint64(n)
+	w.stats.LastError = ""
+	w.stats.LastWrite = time.Now()
+	w.stats.LastWriteDuration = took
+	close(w.progress)
+	w.progress = make(chan struct{})
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -302,6 +304,92 @@ func TestFailedWritesAreRetried(t *testing.T) {
 		got, err := s.Results(context.Background(), "acme", "health", t0, t0.Add(time.Hour), 0)
 		if err != nil || len(got) != n {
 			t.Errorf("stored %d results, %v; want %d", len(got), err, n)
+		}
+	})
+}
+
+// Under a backlog one transaction writes many batches at once; row counts
+// that are no power of two, past the statements' largest size, come out
+// whole, results and rollups alike.
+func TestBacklogWritesLargeTransactions(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		dsn := b.dsn(t)
+		opts := testOptions()
+		opts.BatchSize = 7
+		var largest atomic.Int64
+		opts.OnWrite = func(rows int, took time.Duration, err error) {
+			if err == nil && int64(rows) > largest.Load() {
+				largest.Store(int64(rows))
+			}
+		}
+		s := openStore(t, dsn, opts)
+		release := b.lockWrites(t, dsn)
+		const targets, rounds = 300, 3 // 900 results; 600 hourly and 300 daily rollups
+		for round := range rounds {
+			for i := range targets {
+				start := t0.Add(time.Duration(round) * 40 * time.Minute).Add(time.Duration(i) * time.Millisecond)
+				s.Record(httpResult(fmt.Sprintf("tenant-%03d", i), "health", start, ms(10+i), i%4 != 0))
+			}
+		}
+		release()
+		flush(t, s)
+		if st := s.Stats(); st.Written != targets*rounds || st.WriteErrors != 0 {
+			t.Fatalf("stats = %+v, want %d written", st, targets*rounds)
+		}
+		if got := largest.Load(); got < targets*rounds/2 {
+			t.Errorf("largest transaction: %d results, want most of the %d waiting", got, targets*rounds)
+		}
+		got, err := s.Results(ctx, "tenant-299", "health", t0, t0.Add(3*time.Hour), 0)
+		if err != nil || len(got) != rounds {
+			t.Errorf("tenant-299: %d results, %v; want %d", len(got), err, rounds)
+		}
+		for _, c := range []struct {
+			p          Period
+			rows, runs int64
+		}{{Hour, 2 * targets, targets * rounds}, {Day, targets, targets * rounds}} {
+			series, err := s.SeriesRollups(ctx, c.p, Selector{}, t0, t0.Add(3*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var runs, ok int64
+			for _, r := range series {
+				runs, ok = runs+r.Runs, ok+r.Successes
+			}
+			if int64(len(series)) != c.rows || runs != c.runs || ok != c.runs*3/4 {
+				t.Errorf("%s rollups: %d rows, %d runs, %d successes; want %d, %d, %d",
+					c.p, len(series), runs, ok, c.rows, c.runs, c.runs*3/4)
+			}
+		}
+	})
+}
+
+// Records racing the writer, which takes chunks that Record may still be
+// appending to, lose nothing and write nothing twice.
+func TestRecordWhileWriting(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		opts := testOptions()
+		opts.BatchSize, opts.FlushInterval = 3, time.Millisecond
+		s := openStore(t, b.dsn(t), opts)
+		const writers, each = 4, 1500
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for i := range each {
+					s.Record(httpResult(fmt.Sprintf("tenant-%d", w), "health", t0.Add(time.Duration(i)*time.Second), ms(5), true))
+				}
+			})
+		}
+		wg.Wait()
+		flush(t, s)
+		if st := s.Stats(); st.Written != writers*each || st.Pending != 0 || st.Dropped != 0 {
+			t.Fatalf("stats = %+v, want %d written", st, writers*each)
+		}
+		for w := range writers {
+			got, err := s.Results(context.Background(), fmt.Sprintf("tenant-%d", w), "health", t0, t0.Add(time.Hour), 2*each)
+			if err != nil || len(got) != each {
+				t.Errorf("tenant-%d: %d results, %v; want %d", w, len(got), err, each)
+			}
 		}
 	})
 }

@@ -80,7 +80,7 @@ func thousands(n int64) string {
 
 func (r *report) print(o options) {
 	fmt.Printf("\n## forewarn store on SQLite — %s\n\n", r.began.UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Printf("Machine: %d CPUs (%s), %s; databases in %s (%s), SQLite journal_mode=WAL, synchronous=FULL (the store's settings: an fsync per commit).\n",
+	fmt.Printf("Machine: %d CPUs (%s), %s; databases in %s (%s), SQLite journal_mode=WAL, synchronous=FULL (the store's settings: an fsync per commit; under a backlog one transaction takes many batches' worth, see rows per batch below).\n",
 		runtime.NumCPU(), benchenv.CPUModel(), benchenv.GoVersion(), r.dir, r.fs)
 	fmt.Printf("Load average at the start / after each phase: %s; other work on the machine (builds, tests) shares the CPUs and the disk.\n\n",
 		strings.Join(r.load, " / "))
@@ -136,26 +136,47 @@ func (r *report) printThroughput(o options) {
 }
 
 // perSecond is the rows committed in each full wall second from the
-// first batch on, in order; the last, partial second is left out.
+// first batch's start on, in order; the last, partial second is left out.
+// A batch's rows are spread evenly over the time its transaction took:
+// under a backlog the writer commits thousands of rows at once, and
+// counting them all in the second the commit ended would make a steady
+// writer look like alternating bursts and gaps.
 func perSecond(bs []batchWrite) []int {
-	if len(bs) < 2 {
-		return nil
-	}
-	first := bs[0].end
-	counts := map[int]int{}
-	last := 0
+	var ok []batchWrite
 	for _, b := range bs {
-		if b.err == nil {
-			sec := int(b.end.Sub(first) / time.Second)
-			counts[sec] += b.rows
-			last = sec
+		if b.err == nil && b.rows > 0 {
+			ok = append(ok, b)
 		}
 	}
-	var full []int
-	for s := 0; s < last; s++ { // the last second is partial
-		full = append(full, counts[s])
+	if len(ok) < 2 {
+		return nil
+	}
+	first := ok[0].end.Add(-ok[0].took)
+	last := int(ok[len(ok)-1].end.Sub(first) / time.Second) // partial: left out
+	counts := make([]float64, last+1)
+	for _, b := range ok {
+		spread(counts, b.end.Add(-b.took).Sub(first), b.end.Sub(first), float64(b.rows))
+	}
+	full := make([]int, last)
+	for s := range full {
+		full[s] = int(counts[s] + 0.5)
 	}
 	return full
+}
+
+// spread adds n to counts, per second, evenly over [from, to).
+func spread(counts []float64, from, to time.Duration, n float64) {
+	if to <= from {
+		counts[min(int(to/time.Second), len(counts)-1)] += n
+		return
+	}
+	perNS := n / float64(to-from)
+	for t := from; t < to; {
+		s := t / time.Second
+		next := min((s+1)*time.Second, to)
+		counts[min(int(s), len(counts)-1)] += perNS * float64(next-t)
+		t = next
+	}
 }
 
 // median is the median of xs; xs is not changed.

@@ -77,6 +77,6 @@ func (r *report) printPerYear(o options) {
 	fmt.Println()
 	fmt.Printf("Not counted: raw rows of up to one more hour at the peak (retention runs hourly: 49 h, +%.0f %% of the raw part); "+
 		"rollups are kept 400 days, so a store older than that holds 9,600 + 400 rows (+%.0f %% of the rollup part); "+
-		"the WAL (bounded by SQLite's auto-checkpoint, ~4 MiB per database, not per check), cases, their events and the outbox.\n",
+		"the WAL (bounded by the store's auto-checkpoint at 10,000 pages plus one transaction: ~60 MiB per database under a backlog, not per check), cases, their events and the outbox.\n",
 		100.0/48, 100*(float64(9600+400)/hoursDays-1))
 }
