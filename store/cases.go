@@ -84,6 +84,7 @@ func (s *Store) ApplyCaseChange(ctx context.Context, c CaseRecord, events []Even
 	if c.ID == "" {
 		return errors.New("store: apply case change: case without an id")
 	}
+	defer s.urgent.begin()()
 	// Defaults are filled in copies: the caller's slices stay as given.
 	events, items = slices.Clone(events), slices.Clone(items)
 	eventTime := make(map[int64]time.Time, len(events))

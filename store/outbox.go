@@ -118,6 +118,7 @@ func errText(err error) string {
 }
 
 func (s *Store) mark(ctx context.Context, what string, id int64, query string, args ...any) error {
+	defer s.urgent.begin()()
 	res, err := s.w.ExecContext(ctx, s.q.bind(query), args...)
 	if err != nil {
 		return fmt.Errorf("store: mark notification %d %s: %w", id, what, err)

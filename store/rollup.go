@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -208,10 +210,22 @@ var rollupUpsert = func() string {
 
 const rollupColumnCount = 10 + len(LatencyBounds) + 1
 
-// upsertRollups adds a batch's rollups to the stored ones through rows.
+// upsertRollups adds a batch's rollups to the stored ones through rows,
+// in key order: two processes writing the same series on one Postgres
+// then lock its rows in the same order and cannot deadlock, and SQLite
+// walks its index in order.
 func upsertRollups(rows *rowWriter, rollups map[rollupKey]*Rollup) error {
+	keys := make([]rollupKey, 0, len(rollups))
+	for k := range rollups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b rollupKey) int {
+		return cmp.Or(cmp.Compare(a.period, b.period), cmp.Compare(a.tenant, b.tenant),
+			cmp.Compare(a.check, b.check), cmp.Compare(a.bucket, b.bucket))
+	})
 	row := make([]any, 0, rollupColumnCount)
-	for k, r := range rollups {
+	for _, k := range keys {
+		r := rollups[k]
 		var minUS, maxUS any
 		if r.Successes > 0 {
 			minUS, maxUS = r.DurationMin.Microseconds(), r.DurationMax.Microseconds()

@@ -111,7 +111,8 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 
-	wr writer
+	wr     writer
+	urgent urgency // case changes and outbox marks waiting: the writer yields
 
 	stopRetention context.CancelFunc
 	retentionDone chan struct{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/forewarn/forewarn/probes"
@@ -39,6 +40,8 @@ type writer struct {
 	stats    Stats
 
 	stmts *writeStmts // prepared by the first write; closed when the writer stops
+
+	txChunks int // chunks the next transaction may take: see take
 
 	full   chan struct{} // pending reached BatchSize
 	flush  chan struct{} // Flush or Close wants everything now
@@ -221,6 +224,25 @@ func (w *writer) drain() bool {
 			return false
 		}
 		w.committed(batch, n, took)
+		w.resize(len(batch), took)
+	}
+}
+
+// txTarget is how long a transaction of results should take: the single
+// SQLite write connection is held that long, and a case change waits for
+// it; a transaction cut off by Close's deadline rolls back about that much.
+const txTarget = 150 * time.Millisecond
+
+// resize sets how many chunks the next transaction may take from how long
+// this one took: twice as many while a full one is quick, half as many
+// when one is slow. On a fast disk it grows to maxTxResults under a
+// backlog; on a slow one it stays small.
+func (w *writer) resize(chunks int, took time.Duration) {
+	switch {
+	case took > txTarget:
+		w.txChunks = max(1, min(w.txChunks, chunks)/2)
+	case took < txTarget/2 && chunks >= w.txChunks:
+		w.txChunks = min(2*max(1, w.txChunks), w.maxTxChunks())
 	}
 }
 
@@ -246,7 +268,8 @@ func (w *writer) closeStmts() {
 }
 
 // take returns the chunks the next transaction writes and how many results
-// they hold: every chunk waiting, up to maxTxChunks. Under a backlog a
+// they hold: every chunk waiting, up to txChunks (one while case changes
+// are being written). Under a backlog a
 // transaction thus carries many chunks, and what it costs per transaction
 // rather than per result (the commit's fsync, the rewrite of each index
 // page it touches, one rollup upsert per series and period) is shared by
@@ -261,7 +284,13 @@ func (w *writer) take() ([][]probes.Result, int) {
 	if w.count == 0 {
 		return nil, 0
 	}
-	k := min(len(w.pending), w.maxTxChunks())
+	if w.txChunks == 0 {
+		w.txChunks = w.maxTxChunks() // until a transaction proves slow
+	}
+	k := min(len(w.pending), w.txChunks)
+	if w.s.urgent.active() {
+		k = 1 // a case change is waiting for the connection: be quick
+	}
 	batch := make([][]probes.Result, k)
 	n := 0
 	for i, c := range w.pending[:k] {
@@ -326,4 +355,29 @@ func (w *writer) committed(batch [][]probes.Result, n int, took time.Duration) {
 	w.stats.LastWriteDuration = took
 	close(w.progress)
 	w.progress = make(chan struct{})
+}
+
+// urgency counts the writes that must not wait behind a large transaction
+// of results (case changes, outbox marks), and keeps the writer's
+// transactions small for a second after the last one: the cases loop
+// writes its changes one after another, and each would otherwise wait for
+// a full transaction taken in the gap between two.
+type urgency struct {
+	n    atomic.Int64
+	last atomic.Int64 // unix nanoseconds when the last one ended
+}
+
+// urgentLinger is how long after an urgent write transactions stay small.
+const urgentLinger = time.Second
+
+func (u *urgency) begin() func() {
+	u.n.Add(1)
+	return func() {
+		u.last.Store(time.Now().UnixNano())
+		u.n.Add(-1)
+	}
+}
+
+func (u *urgency) active() bool {
+	return u.n.Load() > 0 || time.Now().UnixNano()-u.last.Load() < int64(urgentLinger)
 }

@@ -393,3 +393,57 @@ func TestRecordWhileWriting(t *testing.T) {
 		}
 	})
 }
+
+// TestTransactionSize: a transaction slower than txTarget halves the next
+// one's chunks, a full and quick one doubles them (up to maxTxResults),
+// and while a case change is written, or was a moment ago, one chunk is
+// all a transaction takes.
+func TestTransactionSize(t *testing.T) {
+	s := &Store{opts: Options{BatchSize: 500}}
+	w := &writer{s: s}
+	most := w.maxTxChunks()
+	w.txChunks = most
+	w.resize(most, 2*txTarget)
+	if w.txChunks != most/2 {
+		t.Errorf("after a slow transaction of %d chunks: %d, want %d", most, w.txChunks, most/2)
+	}
+	w.resize(1, time.Millisecond) // a quick trickle says nothing about big ones
+	if w.txChunks != most/2 {
+		t.Errorf("after a quick transaction of one chunk: %d, want %d", w.txChunks, most/2)
+	}
+	w.resize(most/2, txTarget/4)
+	if w.txChunks != most {
+		t.Errorf("after a quick full transaction: %d, want %d", w.txChunks, most)
+	}
+	w.resize(most, txTarget/4)
+	if w.txChunks != most {
+		t.Errorf("grew past maxTxResults: %d chunks of %d", w.txChunks, s.opts.BatchSize)
+	}
+	for range 20 {
+		w.resize(w.txChunks, 10*txTarget)
+	}
+	if w.txChunks != 1 {
+		t.Errorf("after slow transactions: %d chunks, want 1", w.txChunks)
+	}
+
+	w.txChunks = most
+	for range 5 {
+		w.pending = append(w.pending, make([]probes.Result, 500))
+		w.count += 500
+	}
+	if batch, n := w.take(); len(batch) != 5 || n != 2500 {
+		t.Errorf("take: %d chunks, %d results; want all 5 waiting", len(batch), n)
+	}
+	end := s.urgent.begin()
+	if batch, _ := w.take(); len(batch) != 1 {
+		t.Errorf("take during a case change: %d chunks, want 1", len(batch))
+	}
+	end()
+	if batch, _ := w.take(); len(batch) != 1 {
+		t.Errorf("take just after a case change: %d chunks, want 1", len(batch))
+	}
+	s.urgent.last.Store(time.Now().Add(-2 * urgentLinger).UnixNano())
+	if batch, _ := w.take(); len(batch) != 5 {
+		t.Errorf("take long after a case change: %d chunks, want 5", len(batch))
+	}
+}
