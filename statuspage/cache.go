@@ -141,7 +141,16 @@ func newResponse(status int, contentType, cacheControl string, body []byte) *res
 
 // write sends r, gzipped when the client takes it, or 304 when the client
 // has it already.
-func (r *response) write(w http.ResponseWriter, req *http.Request) {
+//
+// written, if not nil, is called once the response is written up to
+// sendChunk bytes of its body: what a socket's buffer takes at once, so
+// that far the writing costs CPU only, and past it waits on the reader.
+func (r *response) write(w http.ResponseWriter, req *http.Request, written func()) {
+	defer func() {
+		if written != nil {
+			written()
+		}
+	}()
 	h := w.Header()
 	h.Set("Content-Type", r.contentType)
 	h.Set("Cache-Control", r.cacheControl)
@@ -160,10 +169,21 @@ func (r *response) write(w http.ResponseWriter, req *http.Request) {
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(r.status)
-	if req.Method != http.MethodHead {
-		w.Write(body)
+	if req.Method == http.MethodHead {
+		return
 	}
+	if written != nil && len(body) > sendChunk {
+		w.Write(body[:sendChunk])
+		written()
+		written = nil
+		body = body[sendChunk:]
+	}
+	w.Write(body)
 }
+
+// sendChunk is the part of a body written before a slow reader can make
+// the write wait: a socket's default send buffer (Linux: 16 KiB).
+const sendChunk = 16 << 10
 
 func etagMatch(header, etag string) bool {
 	for _, t := range strings.Split(header, ",") {

@@ -120,27 +120,28 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) { s.send(w, r,
 // send writes a built response. At most GOMAXPROCS-1 are written at once
 // (at least one) and the others wait their turn: a crowd refreshing the
 // pages during an outage then parks instead of crowding the run queues,
-// and the probes' timers keep their schedule. Writing copies bytes kept
-// in memory, so the queue moves in microseconds; building a page happens
-// before, never in the queue. A reader too slow to take its bytes could
-// hold a turn, so no one waits longer than sendWait for one: past it,
-// the response is written anyway.
+// and the probes' timers keep their schedule. A turn covers what costs
+// CPU: the headers and the first sendChunk bytes of the body, which the
+// socket's buffer takes at once; the rest, which waits on the reader, is
+// written after the turn. Building a page happens before, never in the
+// queue. No one waits longer than sendWait for a turn: past it (a reader
+// whose buffer is full holds one), the response is written anyway.
 func (s *Server) send(w http.ResponseWriter, r *http.Request, resp *response) {
 	select {
 	case s.sending <- struct{}{}:
-		defer func() { <-s.sending }()
 	default:
 		t := time.NewTimer(sendWait)
 		defer t.Stop()
 		select {
 		case s.sending <- struct{}{}:
-			defer func() { <-s.sending }()
 		case <-t.C:
+			resp.write(w, r, nil)
+			return
 		case <-r.Context().Done():
 			return
 		}
 	}
-	resp.write(w, r)
+	resp.write(w, r, func() { <-s.sending })
 }
 
 // sendWait is the longest a response waits for its turn to be written.

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -377,5 +379,37 @@ func TestSlowReaderDoesNotHoldThePages(t *testing.T) {
 	}
 	if d := time.Since(start); d > sendWait+time.Second {
 		t.Errorf("a page took %s behind readers that take nothing, want about %s", d, sendWait)
+	}
+}
+
+// recordingWriter notes each Write's size and the events between them.
+type recordingWriter struct {
+	h      http.Header
+	events []string
+}
+
+func (w *recordingWriter) Header() http.Header { return w.h }
+func (w *recordingWriter) WriteHeader(int)     {}
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	w.events = append(w.events, fmt.Sprintf("write %d", len(b)))
+	return len(b), nil
+}
+
+// TestTurnEndsAfterFirstChunk: a large body gives its turn back after the
+// bytes a socket takes at once, before the rest, which waits on the reader.
+func TestTurnEndsAfterFirstChunk(t *testing.T) {
+	body := []byte(strings.Repeat("x", 40<<10))
+	resp := &response{status: http.StatusOK, contentType: "text/plain", body: body, etag: `"e"`}
+	w := &recordingWriter{h: http.Header{}}
+	resp.write(w, httptest.NewRequest(http.MethodGet, "/", nil), func() { w.events = append(w.events, "turn ends") })
+	want := []string{fmt.Sprintf("write %d", sendChunk), "turn ends", fmt.Sprintf("write %d", len(body)-sendChunk)}
+	if !slices.Equal(w.events, want) {
+		t.Errorf("events %q, want %q", w.events, want)
+	}
+	w = &recordingWriter{h: http.Header{}}
+	resp.body = body[:100]
+	resp.write(w, httptest.NewRequest(http.MethodGet, "/", nil), func() { w.events = append(w.events, "turn ends") })
+	if want := []string{"write 100", "turn ends"}; !slices.Equal(w.events, want) {
+		t.Errorf("small body: events %q, want %q", w.events, want)
 	}
 }
