@@ -2,8 +2,12 @@ package statuspage
 
 import (
 	"context"
+	"fmt"
+	"hash/fnv"
+	"maps"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/forewarn/forewarn/config"
@@ -167,17 +171,20 @@ func maintHours(w config.Maintenance) (from, to time.Time, ok bool) {
 	return from, to, to.After(from)
 }
 
-// subtractMaintenance lowers the daily rollups in [from, to) of the
-// tenants and checks in sel (all when empty) by the hourly rollups of the
-// whole hours a window covers. It reads hourly rollups only for windows
-// that touch the range.
-func (s *Server) subtractMaintenance(ctx context.Context, ws []config.Maintenance, daily []store.Rollup, sel store.Selector, from, to time.Time) error {
-	type key struct {
-		tenant, check string
-		day           time.Time
-	}
-	var idx map[key]int
-	done := map[key]bool{} // tenant, check, hour: once, however many windows cover it
+// maintKey is one check's day.
+type maintKey struct {
+	tenant, check string
+	day           time.Time
+}
+
+// maintOffsets are the runs and successes of the whole hours windows cover
+// in [from, to), per check and day, for the tenants and checks in sel (all
+// when empty). Read them before the daily rollups they are taken from: a
+// result committed in between then counts in the day and not in its
+// offset, and a day never loses more than it holds.
+func (s *Server) maintOffsets(ctx context.Context, ws []config.Maintenance, sel store.Selector, from, to time.Time) (map[maintKey]counts, error) {
+	var out map[maintKey]counts
+	done := map[maintKey]bool{} // tenant, check, hour: once, however many windows cover it
 	for _, w := range ws {
 		h0, h1, ok := maintHours(w)
 		if !ok || !h1.After(from) || !h0.Before(to) {
@@ -199,26 +206,103 @@ func (s *Server) subtractMaintenance(ctx context.Context, ws []config.Maintenanc
 		}
 		hourly, err := s.o.Store.SeriesRollups(ctx, store.Hour, q, h0, h1)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if idx == nil {
-			idx = make(map[key]int, len(daily))
-			for i, r := range daily {
-				idx[key{r.Tenant, r.Check, r.Start}] = i
-			}
+		if out == nil {
+			out = map[maintKey]counts{}
 		}
 		for _, h := range hourly {
-			if h.Start.Before(h0) || !h.Start.Before(h1) || done[key{h.Tenant, h.Check, h.Start}] {
+			if h.Start.Before(h0) || !h.Start.Before(h1) || done[maintKey{h.Tenant, h.Check, h.Start}] {
 				continue
 			}
-			done[key{h.Tenant, h.Check, h.Start}] = true
-			if i, ok := idx[key{h.Tenant, h.Check, h.Start.Truncate(24 * time.Hour)}]; ok {
-				d := &daily[i]
-				d.Runs, d.Successes = max(0, d.Runs-h.Runs), max(0, d.Successes-h.Successes)
-			}
+			done[maintKey{h.Tenant, h.Check, h.Start}] = true
+			k := maintKey{h.Tenant, h.Check, h.Start.Truncate(24 * time.Hour)}
+			c := out[k]
+			c.add(counts{h.Runs, h.Successes})
+			out[k] = c
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// subtract takes offsets out of daily rollups, never below nothing nor
+// more successes than runs.
+func subtract(daily []store.Rollup, off map[maintKey]counts) {
+	if len(off) == 0 {
+		return
+	}
+	for i := range daily {
+		d := &daily[i]
+		if c, ok := off[maintKey{d.Tenant, d.Check, d.Start}]; ok {
+			d.Runs = max(0, d.Runs-c.runs)
+			d.Successes = min(d.Runs, max(0, d.Successes-c.ok))
+		}
+	}
+}
+
+// maintFingerprint identifies the windows that take hours out of a day:
+// a kept day is read again when they change, and only then.
+func maintFingerprint(ws []config.Maintenance, day time.Time) uint64 {
+	h := fnv.New64a()
+	for _, w := range ws {
+		if h0, h1, ok := maintHours(w); ok && h1.After(day) && h0.Before(day.Add(24*time.Hour)) {
+			fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00", w.Tenant, w.Check, h0.Unix(), h1.Unix())
+		}
+	}
+	return h.Sum64()
+}
+
+// todayOffsets keeps the public page's offsets of today's finished hours:
+// a window over every tenant covers every series, too many hourly rows to
+// read again at each build. Each build reads only the hours finished since
+// and the current one.
+type todayOffsets struct {
+	mu   sync.Mutex
+	day  time.Time
+	fp   uint64
+	upTo time.Time // offsets of [day, upTo) are in off
+	off  map[maintKey]counts
+}
+
+func (s *Server) publicOffsets(ctx context.Context, ws []config.Maintenance, day, now time.Time, today bool) (map[maintKey]counts, error) {
+	read := func(from, to time.Time) (map[maintKey]counts, error) {
+		return s.maintOffsets(ctx, ws, store.Selector{}, from, to)
+	}
+	if !today {
+		return read(day, day.Add(24*time.Hour))
+	}
+	hour := now.Truncate(time.Hour)
+	c := &s.todayOff
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if fp := maintFingerprint(ws, day); !c.day.Equal(day) || c.fp != fp {
+		c.day, c.fp, c.upTo, c.off = day, fp, day, nil
+	}
+	if c.upTo.Before(hour) {
+		done, err := read(c.upTo, hour)
+		if err != nil {
+			return nil, err
+		}
+		c.off = addOffsets(c.off, done)
+		c.upTo = hour
+	}
+	cur, err := read(hour, hour.Add(time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	return addOffsets(maps.Clone(c.off), cur), nil
+}
+
+func addOffsets(to, from map[maintKey]counts) map[maintKey]counts {
+	if to == nil && len(from) > 0 {
+		to = make(map[maintKey]counts, len(from))
+	}
+	for k, c := range from {
+		sum := to[k]
+		sum.add(c)
+		to[k] = sum
+	}
+	return to
 }
 
 func later(a, b time.Time) time.Time {

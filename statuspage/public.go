@@ -54,6 +54,7 @@ func (c *component) HTMLID(prefix string) string { return prefix + "-" + slug(c.
 // dayData is one UTC day of every component and public tenant.
 type dayData struct {
 	final        bool
+	maintFP      uint64 // the windows taken out of it: maintFingerprint
 	comps        map[compKey]counts
 	members      map[compKey]int // tenants with runs in the component
 	tenants      map[string]counts
@@ -61,8 +62,9 @@ type dayData struct {
 }
 
 // history keeps the days gone by: a day is read again only until it is
-// final (ten minutes after it ended, for results written late), or when
-// tenants, regions, checks or maintenance windows change.
+// final (ten minutes after it ended, for results written late), when
+// tenants, regions or checks change, or when the maintenance windows
+// that take hours out of it change.
 type history struct {
 	key  uint64
 	days map[time.Time]*dayData
@@ -83,9 +85,6 @@ func (s *Server) historyKey(n *snapshot) uint64 {
 	for _, c := range names {
 		fmt.Fprintf(h, "%s\x00%s\x00", c, n.kinds[c])
 	}
-	for _, w := range n.maintenance { // windows take hours out of days gone by
-		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%d\x00", w.Tenant, w.Check, w.Start.Unix(), w.End.Unix())
-	}
 	return h.Sum64()
 }
 
@@ -104,12 +103,13 @@ func (s *Server) days(ctx context.Context, n *snapshot, dates []time.Time, now t
 		today := i == len(dates)-1
 		final := !now.Before(date.Add(24*time.Hour + dayFinalAfter))
 		d := s.hist.days[date]
-		if today || d == nil || !d.final && final {
+		fp := maintFingerprint(n.maintenance, date)
+		if today || d == nil || !d.final && final || d.maintFP != fp {
 			var err error
-			if d, err = s.readDay(ctx, n, date); err != nil {
+			if d, err = s.readDay(ctx, n, date, now, today); err != nil {
 				return nil, err
 			}
-			d.final = final
+			d.final, d.maintFP = final, fp
 			if !today {
 				s.hist.days[date] = d
 			}
@@ -126,14 +126,16 @@ func (s *Server) days(ctx context.Context, n *snapshot, dates []time.Time, now t
 }
 
 // readDay sums one day's rollups per component and per public tenant.
-func (s *Server) readDay(ctx context.Context, n *snapshot, date time.Time) (*dayData, error) {
+func (s *Server) readDay(ctx context.Context, n *snapshot, date, now time.Time, today bool) (*dayData, error) {
+	off, err := s.publicOffsets(ctx, n.maintenance, date, now, today)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.o.Store.SeriesRollups(ctx, store.Day, store.Selector{}, date, date.Add(24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.subtractMaintenance(ctx, n.maintenance, rows, store.Selector{}, date, date.Add(24*time.Hour)); err != nil {
-		return nil, err
-	}
+	subtract(rows, off)
 	d := &dayData{comps: map[compKey]counts{}, members: map[compKey]int{}, tenants: map[string]counts{},
 		tenantChecks: map[string]int{}}
 	kinds := map[string]string{}

@@ -130,13 +130,15 @@ func (s *Server) buildTenant(ctx context.Context, id, token string) (*tenantMode
 	if names := s.checkNames(n); len(names) <= 1000 {
 		sel.Checks = names
 	}
+	off, err := s.maintOffsets(ctx, n.maintenance, sel, dates[0], dates[len(dates)-1].Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
 	daily, err := s.o.Store.SeriesRollups(ctx, store.Day, sel, dates[0], dates[len(dates)-1].Add(24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.subtractMaintenance(ctx, n.maintenance, daily, sel, dates[0], dates[len(dates)-1].Add(24*time.Hour)); err != nil {
-		return nil, err
-	}
+	subtract(daily, off)
 	hourFrom := now.Truncate(time.Hour).Add(-(hoursShown - 1) * time.Hour)
 	hourly, err := s.o.Store.SeriesRollups(ctx, store.Hour, sel, hourFrom, now.Truncate(time.Hour).Add(time.Hour))
 	if err != nil {
