@@ -135,7 +135,9 @@ type adminCause struct {
 	Message      string `json:"message"`
 }
 
-func (s *Server) adminCaseOf(n *snapshot, cv caseView, p *Publication) adminCase {
+// adminCaseOf is a case as the admin API shows it; m is the public page
+// now, nil if it could not be built.
+func (s *Server) adminCaseOf(n *snapshot, m *publicModel, cv caseView, p *Publication) adminCase {
 	t, _ := n.tenant(cv.rec.Tenant)
 	ac := adminCase{CaseID: cv.rec.ID, PublicID: s.publicID("case:" + cv.rec.ID),
 		Tenant: adminTenant{cv.rec.Tenant, t.Name, t.Public}, Kind: cv.rec.Kind, Severity: cv.rec.Severity,
@@ -149,8 +151,15 @@ func (s *Server) adminCaseOf(n *snapshot, cv caseView, p *Publication) adminCase
 	ac.ShownOn = []string{}
 	if publicVisible(cv, p) {
 		ac.PublicTitle = s.genericTitle(cases.Kind(cv.rec.Kind))
-		if p != nil && p.Published && p.Title != "" {
+		switch {
+		case p != nil && p.Published && p.Title != "":
 			ac.PublicTitle = p.Title
+		case !t.Public && (p == nil || !p.Published):
+			// Folded into its region's incident of the day, whose title
+			// follows the worst kind in it: say what the page says.
+			if in := m.incident(s.publicID("group:" + groupKey(t.Region, cv.rec.OpenedAt))); in != nil {
+				ac.PublicTitle = in.Title
+			}
 		}
 		ac.ShownOn = append(ac.ShownOn, "public")
 	}
@@ -185,9 +194,10 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	n := s.snap()
+	m, _ := s.publicModel(ctx)
 	out := make([]adminCase, 0, len(cs))
 	for _, cv := range cs {
-		out = append(out, s.adminCaseOf(n, cv, pubs[cv.rec.ID]))
+		out = append(out, s.adminCaseOf(n, m, cv, pubs[cv.rec.ID]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"incidents": out})
 	return nil
@@ -214,7 +224,8 @@ func (s *Server) adminGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.adminCaseOf(s.snap(), cv, p))
+	m, _ := s.publicModel(r.Context())
+	writeJSON(w, http.StatusOK, s.adminCaseOf(s.snap(), m, cv, p))
 	return nil
 }
 
@@ -348,7 +359,8 @@ func (s *Server) modify(w http.ResponseWriter, r *http.Request, status int, chan
 	s.log.Info("status page: incident publication changed", "case", cv.rec.ID, "published", next.Published,
 		"hidden", next.Hidden, "updates", len(next.Updates))
 	s.invalidate(cv.rec.Tenant)
-	writeJSON(w, status, s.adminCaseOf(s.snap(), cv, &next))
+	m, _ := s.publicModel(ctx) // the page as it was: the next build shows the change
+	writeJSON(w, status, s.adminCaseOf(s.snap(), m, cv, &next))
 	return nil
 }
 

@@ -208,7 +208,7 @@ func (s *Server) publicIncidents(n *snapshot, cs []caseView, pubs map[string]*Pu
 			out = append(out, in)
 			continue
 		}
-		key := t.Region + "\x00" + cv.rec.OpenedAt.UTC().Format("2006-01-02")
+		key := groupKey(t.Region, cv.rec.OpenedAt)
 		g := groups[key]
 		if g == nil {
 			g = &incident{ID: s.publicID("group:" + key), Kind: cv.rec.Kind,
@@ -300,6 +300,27 @@ func (s *Server) compName(n *snapshot, k compKey) string {
 		return k.capability
 	}
 	return s.o.Components.regionName(k.region) + " · " + k.capability
+}
+
+// groupKey is the incident a private tenant's unpublished case is folded
+// into: its region's, of the UTC day it opened.
+func groupKey(region string, opened time.Time) string {
+	return region + "\x00" + opened.UTC().Format("2006-01-02")
+}
+
+// incident finds an incident of the page by its public id; m may be nil.
+func (m *publicModel) incident(id string) *incident {
+	if m == nil {
+		return nil
+	}
+	for _, list := range [][]*incident{m.Open, m.History} {
+		for _, in := range list {
+			if in.ID == id {
+				return in
+			}
+		}
+	}
+	return nil
 }
 
 // genericTitles are what the public page calls the incidents a support

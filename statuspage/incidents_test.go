@@ -1,0 +1,28 @@
+package statuspage
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/forewarn/forewarn/cases"
+	"github.com/forewarn/forewarn/probes"
+)
+
+// TestAdminTitleOfFoldedCase: a private tenant's case folded into its
+// region's incident has the title the page shows, the worst kind's.
+func TestAdminTitleOfFoldedCase(t *testing.T) {
+	f := newFixture(tenantsN(6, 0))
+	f.addCase("t-001-slow", "t-001", cases.KindDegraded, "health", probes.KindHTTP, t0.Add(-30*time.Minute), time.Time{}, "slow")
+	f.addCase("t-003-down", "t-003", cases.KindOutage, "health", probes.KindHTTP, t0.Add(-20*time.Minute), time.Time{}, "refused")
+	s := f.server(t, nil)
+	h := s.Handler()
+	if page := mustGet(t, h, "/"); !strings.Contains(page, "Service disruption for some customers") || strings.Contains(page, "Degraded performance for some customers") {
+		t.Fatal("the public page does not fold both cases under the outage's title")
+	}
+	r := do(t, h, http.MethodGet, "/admin/incidents/t-001-slow", "", "127.0.0.1:1", "Authorization", "Bearer admin-secret-token")
+	if !strings.Contains(r.body, `"public_title": "Service disruption for some customers"`) {
+		t.Errorf("admin view of the degraded case folded with an outage:\n%s", r.body)
+	}
+}
