@@ -8,15 +8,14 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 )
 
 type report struct {
@@ -39,7 +38,7 @@ func measure(ctx context.Context, o options, monPID, demoPID int, metricsURL str
 	r := &report{}
 	// The window starts once the monitor is ready: every job is scheduled,
 	// and the start-up cost of laying out 10,000 jobs is left out.
-	cpu0, demo0, t0 := cpuSeconds(monPID), cpuSeconds(demoPID), time.Now()
+	cpu0, demo0, t0 := benchenv.CPUSeconds(monPID), benchenv.CPUSeconds(demoPID), time.Now()
 	lag0, err := lagHistogram(metricsURL)
 	if err != nil {
 		return nil, err
@@ -55,7 +54,7 @@ func measure(ctx context.Context, o options, monPID, demoPID int, metricsURL str
 			return nil, ctx.Err()
 		case <-tick.C:
 		}
-		rss := rssMiB(monPID)
+		rss := benchenv.RSSMiB(monPID)
 		rssSum += rss
 		samples++
 		r.rssMax = math.Max(r.rssMax, rss)
@@ -69,8 +68,8 @@ func measure(ctx context.Context, o options, monPID, demoPID int, metricsURL str
 		}
 	}
 	wall := time.Since(t0).Seconds()
-	r.cpuMonitor = 100 * (cpuSeconds(monPID) - cpu0) / wall
-	r.cpuDemo = 100 * (cpuSeconds(demoPID) - demo0) / wall
+	r.cpuMonitor = 100 * (benchenv.CPUSeconds(monPID) - cpu0) / wall
+	r.cpuDemo = 100 * (benchenv.CPUSeconds(demoPID) - demo0) / wall
 	r.rssAvg = rssSum / float64(max(samples, 1))
 	return r, r.final(metricsURL, lag0)
 }
@@ -157,33 +156,6 @@ func scrapeOnce(url string) (scrape, error) {
 		}
 	}
 	return scrape{took: took, plain: len(plain), gzipped: len(raw)}, nil
-}
-
-// cpuSeconds reads utime+stime of a process from /proc (Linux).
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
-}
-
-func rssMiB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 func (r *report) print(o options) {

@@ -24,7 +24,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/forewarn/forewarn/bench/internal/benchenv"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -33,6 +32,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 
 	"github.com/forewarn/forewarn/scheduler"
 )
@@ -202,7 +203,7 @@ func (c outcome) third(o options) time.Duration {
 func (b *bench) round(ctx context.Context, n int, tenants []string) (round, error) {
 	o := b.o
 	// A random phase of the interval: t0 against the checks' offsets.
-	if err := sleep(ctx, time.Duration(rand.Int64N(int64(o.interval)))); err != nil {
+	if err := benchenv.Sleep(ctx, time.Duration(rand.Int64N(int64(o.interval)))); err != nil {
 		return round{}, err
 	}
 	r, err := b.inject(ctx, tenants)
@@ -261,7 +262,7 @@ func (b *bench) waitRoots(ctx context.Context, r *round, limit time.Duration) {
 			}
 			missing++
 		}
-		if missing == 0 || time.Now().After(deadline) || sleep(ctx, 50*time.Millisecond) != nil {
+		if missing == 0 || time.Now().After(deadline) || benchenv.Sleep(ctx, 50*time.Millisecond) != nil {
 			return
 		}
 	}
@@ -291,7 +292,7 @@ func (b *bench) waitResolved(ctx context.Context, r round, limit time.Duration) 
 				n++
 			}
 		}
-		if n == len(r.tenants) || time.Now().After(deadline) || sleep(ctx, 200*time.Millisecond) != nil {
+		if n == len(r.tenants) || time.Now().After(deadline) || benchenv.Sleep(ctx, 200*time.Millisecond) != nil {
 			return n
 		}
 	}

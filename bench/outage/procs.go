@@ -15,18 +15,11 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/forewarn/forewarn/bench/internal/benchenv"
 )
 
 var client = &http.Client{Timeout: 5 * time.Second}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
-}
 
 // demoChecks is the demo's checks.yaml for the run's tenants, one http
 // health check each, and the tenant ids in file order.
@@ -127,7 +120,7 @@ func waitAllUp(ctx context.Context, metricsURL string, ids []string, limit time.
 				return nil
 			}
 		}
-		if err := sleep(ctx, 250*time.Millisecond); err != nil {
+		if err := benchenv.Sleep(ctx, 250*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -166,7 +166,7 @@ func run(ctx context.Context, o options, wrk string) error {
 	wait := max(time.Until(began.Add(o.settle)), 0)
 	fmt.Printf("settling for %s (until %s after the monitor's start), then %d phases of %s; load average %s\n",
 		wait.Round(time.Second), o.settle, 3, o.duration, benchenv.LoadAverage())
-	if err := sleep(ctx, wait); err != nil {
+	if err := benchenv.Sleep(ctx, wait); err != nil {
 		return err
 	}
 
@@ -179,7 +179,7 @@ func run(ctx context.Context, o options, wrk string) error {
 	var results []*phaseResult
 	for i, p := range phases {
 		if i > 0 {
-			if err := sleep(ctx, o.pause); err != nil {
+			if err := benchenv.Sleep(ctx, o.pause); err != nil {
 				return err
 			}
 		}
@@ -192,13 +192,4 @@ func run(ctx context.Context, o options, wrk string) error {
 	}
 	printReport(o, fill, public, private, results)
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"math"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/forewarn/forewarn/bench/internal/benchenv"
@@ -44,13 +39,13 @@ func measure(ctx context.Context, o options, wrk, base string, p phase, pids pid
 		return nil, err
 	}
 	r.scrape0 = s0.took
-	cpu0, demo0, t0 := cpuSeconds(pids.monitor), cpuSeconds(pids.demo), time.Now()
+	cpu0, demo0, t0 := benchenv.CPUSeconds(pids.monitor), benchenv.CPUSeconds(pids.demo), time.Now()
 
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	rss := make(chan [2]float64, 1)
 	go func() { rss <- sampleRSS(sampleCtx, pids.monitor) }()
 	if p.path == "" {
-		err = sleep(ctx, o.duration)
+		err = benchenv.Sleep(ctx, o.duration)
 	} else {
 		r.wrk, err = runWrk(ctx, wrk, o, base+p.path)
 	}
@@ -60,7 +55,7 @@ func measure(ctx context.Context, o options, wrk, base string, p phase, pids pid
 	if err != nil {
 		return nil, err
 	}
-	r.cpuMonitor, r.cpuDemo = cpuSeconds(pids.monitor)-cpu0, cpuSeconds(pids.demo)-demo0
+	r.cpuMonitor, r.cpuDemo = benchenv.CPUSeconds(pids.monitor)-cpu0, benchenv.CPUSeconds(pids.demo)-demo0
 	r.wall = time.Since(t0)
 	r.loadAvg = benchenv.LoadAverage()
 
@@ -84,7 +79,7 @@ func sampleRSS(ctx context.Context, pid int) [2]float64 {
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		last = rssMiB(pid)
+		last = benchenv.RSSMiB(pid)
 		maxRSS = math.Max(maxRSS, last)
 		select {
 		case <-ctx.Done():
@@ -92,31 +87,4 @@ func sampleRSS(ctx context.Context, pid int) [2]float64 {
 		case <-tick.C:
 		}
 	}
-}
-
-// cpuSeconds reads utime+stime of a process from /proc (Linux).
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return math.NaN()
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / 100 // USER_HZ is 100 on Linux
-}
-
-func rssMiB(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
