@@ -16,12 +16,15 @@ const (
 	capacityColumnCount = 15
 	insertCapacity      = `INSERT INTO capacity_runs (` + capacityColumns + `) VALUES `
 	selectCapacity      = `SELECT id, ` + capacityColumns + ` FROM capacity_runs`
-	// The latest run of each of a tenant's load checks ("" tenant: all).
-	selectLatestCapacity = selectCapacity + ` c
-		WHERE (? = '' OR tenant = ?) AND start_ms = (SELECT MAX(start_ms) FROM capacity_runs l
-			WHERE l.tenant = c.tenant AND l.check_name = c.check_name)
-		ORDER BY tenant, check_name, id DESC`
-	selectCapacityHistory = selectCapacity + `
+	// The latest run of each of a tenant's load checks, or of every
+	// tenant's. latest is the newest run of each series; with a tenant, the
+	// (tenant, check_name, start_ms) index finds its rows, where an
+	// "? = '' OR tenant = ?" test would read every run of every tenant.
+	latest = ` c WHERE start_ms = (SELECT MAX(start_ms) FROM capacity_runs l
+			WHERE l.tenant = c.tenant AND l.check_name = c.check_name)`
+	selectLatestCapacity       = selectCapacity + latest + ` ORDER BY tenant, check_name, id DESC`
+	selectLatestTenantCapacity = selectCapacity + latest + ` AND c.tenant = ? ORDER BY check_name, id DESC`
+	selectCapacityHistory      = selectCapacity + `
 		WHERE tenant = ? AND check_name = ? AND start_ms >= ? AND start_ms < ?
 		ORDER BY start_ms, id`
 )
@@ -131,7 +134,11 @@ func (s *Store) insertCapacityRuns(ctx context.Context, tx *sql.Tx, batch []prob
 // LatestCapacity returns the latest run of each of tenant's load checks
 // ("" tenant: of every tenant), ordered by tenant and check.
 func (s *Store) LatestCapacity(ctx context.Context, tenant string) ([]CapacityRun, error) {
-	runs, err := s.queryCapacity(ctx, selectLatestCapacity, tenant, tenant)
+	query, args := selectLatestCapacity, []any{}
+	if tenant != "" {
+		query, args = selectLatestTenantCapacity, []any{tenant}
+	}
+	runs, err := s.queryCapacity(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
