@@ -329,13 +329,18 @@ status_page: {title: "Demo status", secret: "e2e-browser-status-page-secret-0123
 	pub.screenshot("public-outage-dark", false)
 
 	// A phone: no sideways scrolling, the last 30 days of each bar.
-	pub.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	pub.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
 	pub.open()
 	if w := eval[[]int](pub, `[document.documentElement.scrollWidth, window.innerWidth]`); w[0] > w[1] {
 		t.Errorf("on a phone the page is %d px wide in a %d px screen", w[0], w[1])
 	}
 	if n := eval[int](pub, `Array.from(document.querySelectorAll('#tenants [data-tenant="acme"] .bars li')).filter(li => li.offsetWidth > 0).length`); n != 30 {
 		t.Errorf("on a phone a bar shows %d days, want 30", n)
+	}
+	// A tap on a day shows its tooltip.
+	pub.do(chromedp.Tap(chromedp.CSS(today)))
+	if c := eval[string](pub, after); !strings.Contains(c, "uptime") {
+		t.Errorf("a tap on today's bar shows %s", c)
 	}
 	pub.screenshot("public-outage-phone", false)
 
