@@ -15,8 +15,10 @@ import (
 
 // lazy holds a value built on demand and rebuilt once it is ttl old: one
 // build at a time, and once there is a value, readers get it at once while
-// a newer one is built (stale-while-revalidate). So only the very first
-// reader ever waits for the store, and a crowd costs one build per ttl.
+// a newer one is built (stale-while-revalidate). So a crowd costs one
+// build per ttl and never waits for the store. Only a value no one asked
+// for in a while (staleAfter) makes its reader wait for the new one, for
+// up to freshWait: the first reader after a quiet night gets today's page.
 type lazy[T any] struct {
 	mu       sync.Mutex
 	val      T
@@ -47,20 +49,32 @@ func getLazy[T any](s *Server, ctx context.Context, l *lazy[T], ttl time.Duratio
 	if due && l.building == nil {
 		l.start(s, build)
 	}
-	if l.has || background {
+	old := l.has && (now.Sub(l.built) >= staleAfter || now.Before(l.built))
+	if l.has && !old || background {
 		v := l.val
 		l.mu.Unlock()
 		return v, nil
 	}
 	wait, err := l.building, l.err
 	l.mu.Unlock()
-	if wait == nil {
+	if wait == nil && !old {
 		return zero, err
 	}
-	select {
-	case <-wait:
-	case <-ctx.Done():
-		return zero, ctx.Err()
+	if wait != nil {
+		var timeout <-chan time.Time
+		if old {
+			t := time.NewTimer(freshWait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-wait:
+		case <-timeout:
+		case <-ctx.Done():
+			if !old {
+				return zero, ctx.Err()
+			}
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -69,6 +83,13 @@ func getLazy[T any](s *Server, ctx context.Context, l *lazy[T], ttl time.Duratio
 	}
 	return zero, l.err
 }
+
+// staleAfter is the age past which a value is not served at once while a
+// newer one is built, and freshWait how long its reader waits for that.
+const (
+	staleAfter = 30 * time.Second
+	freshWait  = 2 * time.Second
+)
 
 // start runs a build in the background; l.mu is held.
 func (l *lazy[T]) start(s *Server, build func(context.Context) (T, error)) {

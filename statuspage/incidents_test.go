@@ -26,3 +26,27 @@ func TestAdminTitleOfFoldedCase(t *testing.T) {
 		t.Errorf("admin view of the degraded case folded with an outage:\n%s", r.body)
 	}
 }
+
+// TestFirstReaderAfterQuietGetsFreshPage: within a few seconds of the last
+// build a reader gets that page while a new one is built; after a quiet
+// while the first reader waits for the new one and sees what changed.
+func TestFirstReaderAfterQuietGetsFreshPage(t *testing.T) {
+	f := newFixture(tenantsN(4, 0, 1))
+	s := f.server(t, nil)
+	h := s.Handler()
+	if page := mustGet(t, h, "/"); strings.Contains(page, `id="open-incidents"`) {
+		t.Fatal("an incident before any case")
+	}
+	f.addCase("pub-000-down", "pub-000", cases.KindOutage, "api", probes.KindHTTP, t0, time.Time{}, "refused")
+	f.clock.Add(6 * time.Second)
+	if page := mustGet(t, h, "/"); !strings.Contains(page, `data-tenant="pub-000" data-state="operational"`) {
+		t.Error("6 s after the build, the first reader waited for the next one")
+	}
+	s.Close()
+	f.addCase("pub-001-down", "pub-001", cases.KindOutage, "api", probes.KindHTTP, t0, time.Time{}, "refused")
+	f.clock.Add(time.Hour)
+	page := mustGet(t, h, "/")
+	if !strings.Contains(page, `data-tenant="pub-001" data-state="partial_outage"`) {
+		t.Error("an hour after the last build, the first reader got the old page")
+	}
+}
