@@ -256,3 +256,24 @@ func (s *Server) noteChecks(kinds map[string]string) {
 		s.seen[c] = k
 	}
 }
+
+// checkNames are every check name known, configured or seen, sorted: a
+// private page lists them in its rollup query so the store can use its
+// (period, tenant, check) key rather than scanning by time.
+func (s *Server) checkNames(n *snapshot) []string {
+	set := map[string]bool{}
+	for c := range n.kinds {
+		set[c] = true
+	}
+	s.checkMu.Lock()
+	for c := range s.seen {
+		set[c] = true
+	}
+	s.checkMu.Unlock()
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
