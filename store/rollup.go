@@ -242,7 +242,10 @@ func upsertRollups(rows *rowWriter, rollups map[rollupKey]*Rollup) error {
 	return rows.flush()
 }
 
-// Selector picks rollup series; an empty list matches everything.
+// Selector picks rollup series; an empty list matches everything. Name the
+// checks with the tenants where you can: the (period, tenant, check,
+// bucket) key then serves the query, where with tenants alone SQLite reads
+// every tenant's rows of the period by time.
 type Selector struct {
 	Tenants []string
 	Checks  []string
