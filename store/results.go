@@ -188,13 +188,17 @@ func (ws *writeStmts) close() error {
 }
 
 // writeBatch writes results (chunks of them), their capacity runs and
-// their rollups in one transaction.
-func (s *Store) writeBatch(ctx context.Context, ws *writeStmts, batch [][]probes.Result) error {
+// their rollups in one transaction. began, if not nil, is set when the
+// transaction has begun: what came before was waiting for the connection.
+func (s *Store) writeBatch(ctx context.Context, ws *writeStmts, batch [][]probes.Result, began *time.Time) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	if began != nil {
+		*began = time.Now()
+	}
 
 	rows := ws.results.writer(ctx, tx)
 	for _, chunk := range batch {

@@ -214,17 +214,21 @@ func (w *writer) drain() bool {
 			return true
 		}
 		start := time.Now()
-		err := w.write(batch)
+		began := start
+		err := w.write(batch, &began)
 		took := time.Since(start)
 		if w.s.opts.OnWrite != nil {
 			w.s.opts.OnWrite(n, took, err)
 		}
 		if err != nil {
 			w.failed(err)
+			// Should its size be the cause (a statement timeout, say),
+			// the retry is smaller.
+			w.txChunks = max(1, min(w.txChunks, len(batch))/2)
 			return false
 		}
 		w.committed(batch, n, took)
-		w.resize(len(batch), took)
+		w.resize(len(batch), time.Since(began))
 	}
 }
 
@@ -234,14 +238,19 @@ func (w *writer) drain() bool {
 const txTarget = 150 * time.Millisecond
 
 // resize sets how many chunks the next transaction may take from how long
-// this one took: twice as many while a full one is quick, half as many
-// when one is slow. On a fast disk it grows to maxTxResults under a
-// backlog; on a slow one it stays small.
+// a full one took, from its BEGIN (waiting for the connection is not its
+// cost): twice as many while quick, half as many when slow. On a fast disk
+// it grows to maxTxResults under a backlog; on a slow one it stays small.
+// A transaction smaller than allowed (nothing more waited, or a case
+// change did) says nothing about the size.
 func (w *writer) resize(chunks int, took time.Duration) {
+	if chunks < w.txChunks {
+		return
+	}
 	switch {
 	case took > txTarget:
-		w.txChunks = max(1, min(w.txChunks, chunks)/2)
-	case took < txTarget/2 && chunks >= w.txChunks:
+		w.txChunks = max(1, w.txChunks/2)
+	case took < txTarget/2:
 		w.txChunks = min(2*max(1, w.txChunks), w.maxTxChunks())
 	}
 }
@@ -249,7 +258,7 @@ func (w *writer) resize(chunks int, took time.Duration) {
 // write writes batch in one transaction, preparing the writer's statements
 // first if need be: outside any transaction, because SQLite's write pool
 // has one connection, which the transaction would hold.
-func (w *writer) write(batch [][]probes.Result) error {
+func (w *writer) write(batch [][]probes.Result, began *time.Time) error {
 	if w.stmts == nil {
 		st, err := w.s.prepareWrites(w.ctx)
 		if err != nil {
@@ -257,7 +266,7 @@ func (w *writer) write(batch [][]probes.Result) error {
 		}
 		w.stmts = st
 	}
-	return w.s.writeBatch(w.ctx, w.stmts, batch)
+	return w.s.writeBatch(w.ctx, w.stmts, batch, began)
 }
 
 func (w *writer) closeStmts() {
@@ -288,8 +297,8 @@ func (w *writer) take() ([][]probes.Result, int) {
 		w.txChunks = w.maxTxChunks() // until a transaction proves slow
 	}
 	k := min(len(w.pending), w.txChunks)
-	if w.s.urgent.active() {
-		k = 1 // a case change is waiting for the connection: be quick
+	if w.s.dialect == dialectSQLite && w.s.urgent.active() {
+		k = 1 // a case change is waiting for the one connection: be quick
 	}
 	batch := make([][]probes.Result, k)
 	n := 0

@@ -399,7 +399,7 @@ func TestRecordWhileWriting(t *testing.T) {
 // and while a case change is written, or was a moment ago, one chunk is
 // all a transaction takes.
 func TestTransactionSize(t *testing.T) {
-	s := &Store{opts: Options{BatchSize: 500}}
+	s := &Store{dialect: dialectSQLite, opts: Options{BatchSize: 500}}
 	w := &writer{s: s}
 	most := w.maxTxChunks()
 	w.txChunks = most
@@ -418,6 +418,10 @@ func TestTransactionSize(t *testing.T) {
 	w.resize(most, txTarget/4)
 	if w.txChunks != most {
 		t.Errorf("grew past maxTxResults: %d chunks of %d", w.txChunks, s.opts.BatchSize)
+	}
+	w.resize(1, 10*txTarget) // a one-chunk transaction slow behind a case change
+	if w.txChunks != most {
+		t.Errorf("a slow transaction smaller than allowed shrank the size to %d chunks", w.txChunks)
 	}
 	for range 20 {
 		w.resize(w.txChunks, 10*txTarget)
