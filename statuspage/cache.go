@@ -16,14 +16,17 @@ import (
 // lazy holds a value built on demand and rebuilt once it is ttl old: one
 // build at a time, and once there is a value, readers get it at once while
 // a newer one is built (stale-while-revalidate). So a crowd costs one
-// build per ttl and never waits for the store. Only a value no one asked
-// for in a while (staleAfter) makes its reader wait for the new one, for
-// up to freshWait: the first reader after a quiet night gets today's page.
+// build per ttl and never waits for the store. Only the first reader after
+// a quiet while (no reads for staleAfter, or ttl if longer) waits for the
+// new value, up to freshWait from the build's start: after a quiet night
+// it gets today's page, not last night's.
 type lazy[T any] struct {
 	mu       sync.Mutex
 	val      T
 	has      bool
 	built    time.Time // when the last build ended, or failed
+	started  time.Time // when the build under way started
+	lastRead time.Time // when a reader last asked
 	invalid  bool      // rebuild at the next read, whatever its age
 	building chan struct{}
 	err      error // of the last build
@@ -49,7 +52,16 @@ func getLazy[T any](s *Server, ctx context.Context, l *lazy[T], ttl time.Duratio
 	if due && l.building == nil {
 		l.start(s, build)
 	}
-	old := l.has && (now.Sub(l.built) >= staleAfter || now.Before(l.built))
+	quiet := max(staleAfter, ttl)
+	old := !background && l.has && l.building != nil && now.Sub(l.built) >= quiet &&
+		(l.lastRead.IsZero() || now.Sub(l.lastRead) >= quiet)
+	budget := freshWait - now.Sub(l.started) // never wait on a build long under way
+	if !background {
+		l.lastRead = now
+	}
+	if old && budget <= 0 {
+		old = false
+	}
 	if l.has && !old || background {
 		v := l.val
 		l.mu.Unlock()
@@ -63,7 +75,7 @@ func getLazy[T any](s *Server, ctx context.Context, l *lazy[T], ttl time.Duratio
 	if wait != nil {
 		var timeout <-chan time.Time
 		if old {
-			t := time.NewTimer(freshWait)
+			t := time.NewTimer(budget)
 			defer t.Stop()
 			timeout = t.C
 		}
@@ -84,8 +96,9 @@ func getLazy[T any](s *Server, ctx context.Context, l *lazy[T], ttl time.Duratio
 	return zero, l.err
 }
 
-// staleAfter is the age past which a value is not served at once while a
-// newer one is built, and freshWait how long its reader waits for that.
+// staleAfter is how long without readers (and without a build) makes a
+// value old: its next reader waits for the newer one, up to freshWait
+// from that build's start.
 const (
 	staleAfter = 30 * time.Second
 	freshWait  = 2 * time.Second
@@ -95,7 +108,7 @@ const (
 func (l *lazy[T]) start(s *Server, build func(context.Context) (T, error)) {
 	l.invalid = false
 	done := make(chan struct{})
-	l.building = done
+	l.building, l.started = done, s.now()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -31,6 +31,7 @@ type fakeStore struct {
 	state    map[string][]byte
 	calls    map[string]int
 	fail     error
+	hang     chan struct{}
 }
 
 func newFakeStore() *fakeStore {
@@ -39,9 +40,13 @@ func newFakeStore() *fakeStore {
 
 func (f *fakeStore) call(name string) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls[name]++
-	return f.fail
+	hang, err := f.hang, f.fail
+	f.mu.Unlock()
+	if hang != nil {
+		<-hang // a store that does not answer, until the test closes hang
+	}
+	return err
 }
 
 func (f *fakeStore) count(name string) int {

@@ -50,3 +50,41 @@ func TestFirstReaderAfterQuietGetsFreshPage(t *testing.T) {
 		t.Error("an hour after the last build, the first reader got the old page")
 	}
 }
+
+// TestCrowdNeverWaitsForHungStore: with the store hanging, only the first
+// reader after a quiet while waits, for 2 s at most; the crowd after it
+// gets the last page at once.
+func TestCrowdNeverWaitsForHungStore(t *testing.T) {
+	f := newFixture(tenantsN(4, 0))
+	s := f.server(t, nil)
+	h := s.Handler()
+	mustGet(t, h, "/")
+	hang := make(chan struct{})
+	f.st.mu.Lock()
+	f.st.hang = hang
+	f.st.mu.Unlock()
+	defer func() {
+		f.st.mu.Lock()
+		f.st.hang = nil
+		f.st.mu.Unlock()
+		close(hang)
+		s.Close()
+	}()
+	timed := func() time.Duration {
+		start := time.Now()
+		if page := mustGet(t, h, "/"); !strings.Contains(page, `id="overall"`) {
+			t.Fatal("no page")
+		}
+		return time.Since(start)
+	}
+	f.clock.Add(time.Hour)
+	if d := timed(); d < freshWait/2 || d > freshWait+time.Second {
+		t.Errorf("the first reader after a quiet hour waited %s for a hung build, want about %s", d, freshWait)
+	}
+	for _, step := range []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, time.Minute} {
+		f.clock.Add(step)
+		if d := timed(); d > 500*time.Millisecond {
+			t.Errorf("%s later, a reader waited %s for a build long hung", step, d)
+		}
+	}
+}
