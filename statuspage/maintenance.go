@@ -252,45 +252,63 @@ func maintFingerprint(ws []config.Maintenance, day time.Time) uint64 {
 	return h.Sum64()
 }
 
-// todayOffsets keeps the public page's offsets of today's finished hours:
-// a window over every tenant covers every series, too many hourly rows to
-// read again at each build. Each build reads only the hours finished since
-// and the current one.
-type todayOffsets struct {
+// recentOffsets keeps the public page's offsets of the days not yet final
+// (today, and yesterday for dayFinalAfter), per day, up to the hours that
+// ended dayFinalAfter ago: a window over every tenant covers every series,
+// too many hourly rows to read again at each build. Each build reads only
+// the hours since, whose rollups may still grow.
+type recentOffsets struct {
 	mu   sync.Mutex
-	day  time.Time
-	fp   uint64
-	upTo time.Time // offsets of [day, upTo) are in off
+	days map[time.Time]*dayOffsets
+}
+
+type dayOffsets struct {
+	fp   uint64    // maintFingerprint of the windows they were read for
+	upTo time.Time // the offsets of [day, upTo) are in off
 	off  map[maintKey]counts
 }
 
-func (s *Server) publicOffsets(ctx context.Context, ws []config.Maintenance, day, now time.Time, today bool) (map[maintKey]counts, error) {
+// publicOffsets are a day's offsets for the public page: read whole for a
+// final day (it is kept), else from recentOffsets and the hours since.
+func (s *Server) publicOffsets(ctx context.Context, ws []config.Maintenance, day, now time.Time, final bool) (map[maintKey]counts, error) {
 	read := func(from, to time.Time) (map[maintKey]counts, error) {
 		return s.maintOffsets(ctx, ws, store.Selector{}, from, to)
 	}
-	if !today {
-		return read(day, day.Add(24*time.Hour))
+	end := day.Add(24 * time.Hour)
+	if final {
+		return read(day, end)
 	}
-	hour := now.Truncate(time.Hour)
-	c := &s.todayOff
+	stable := earlier(end, later(day, now.Add(-dayFinalAfter).Truncate(time.Hour)))
+	c := &s.recentOff
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if fp := maintFingerprint(ws, day); !c.day.Equal(day) || c.fp != fp {
-		c.day, c.fp, c.upTo, c.off = day, fp, day, nil
+	if c.days == nil {
+		c.days = map[time.Time]*dayOffsets{}
 	}
-	if c.upTo.Before(hour) {
-		done, err := read(c.upTo, hour)
+	for d := range c.days {
+		if d.Add(48 * time.Hour).Before(now) {
+			delete(c.days, d)
+		}
+	}
+	fp := maintFingerprint(ws, day)
+	e := c.days[day]
+	if e == nil || e.fp != fp {
+		e = &dayOffsets{fp: fp, upTo: day}
+		c.days[day] = e
+	}
+	if e.upTo.Before(stable) {
+		done, err := read(e.upTo, stable)
 		if err != nil {
 			return nil, err
 		}
-		c.off = addOffsets(c.off, done)
-		c.upTo = hour
+		e.off = addOffsets(e.off, done)
+		e.upTo = stable
 	}
-	cur, err := read(hour, hour.Add(time.Hour))
+	fresh, err := read(stable, end)
 	if err != nil {
 		return nil, err
 	}
-	return addOffsets(maps.Clone(c.off), cur), nil
+	return addOffsets(maps.Clone(e.off), fresh), nil
 }
 
 func addOffsets(to, from map[maintKey]counts) map[maintKey]counts {

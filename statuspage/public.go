@@ -106,7 +106,7 @@ func (s *Server) days(ctx context.Context, n *snapshot, dates []time.Time, now t
 		fp := maintFingerprint(n.maintenance, date)
 		if today || d == nil || !d.final && final || d.maintFP != fp {
 			var err error
-			if d, err = s.readDay(ctx, n, date, now, today); err != nil {
+			if d, err = s.readDay(ctx, n, date, now, final); err != nil {
 				return nil, err
 			}
 			d.final, d.maintFP = final, fp
@@ -126,8 +126,8 @@ func (s *Server) days(ctx context.Context, n *snapshot, dates []time.Time, now t
 }
 
 // readDay sums one day's rollups per component and per public tenant.
-func (s *Server) readDay(ctx context.Context, n *snapshot, date, now time.Time, today bool) (*dayData, error) {
-	off, err := s.publicOffsets(ctx, n.maintenance, date, now, today)
+func (s *Server) readDay(ctx context.Context, n *snapshot, date, now time.Time, final bool) (*dayData, error) {
+	off, err := s.publicOffsets(ctx, n.maintenance, date, now, final)
 	if err != nil {
 		return nil, err
 	}

@@ -121,12 +121,12 @@ type Server struct {
 	snapMu  sync.Mutex
 	snapPtr atomic.Pointer[snapshot]
 
-	public   lazy[*publicModel]
-	histMu   sync.Mutex
-	hist     history
-	todayOff todayOffsets
-	checkMu  sync.Mutex
-	seen     map[string]string // check name → kind, from rollups
+	public    lazy[*publicModel]
+	histMu    sync.Mutex
+	hist      history
+	recentOff recentOffsets
+	checkMu   sync.Mutex
+	seen      map[string]string // check name → kind, from rollups
 
 	tenantMu sync.Mutex
 	tenants  map[string]*tenantEntry // by tenant id + token
