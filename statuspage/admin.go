@@ -136,7 +136,7 @@ type adminCause struct {
 }
 
 // adminCaseOf is a case as the admin API shows it; m is the public page
-// now, nil if it could not be built.
+// as last built, nil if there is none yet.
 func (s *Server) adminCaseOf(n *snapshot, m *publicModel, cv caseView, p *Publication) adminCase {
 	t, _ := n.tenant(cv.rec.Tenant)
 	ac := adminCase{CaseID: cv.rec.ID, PublicID: s.publicID("case:" + cv.rec.ID),
@@ -156,9 +156,10 @@ func (s *Server) adminCaseOf(n *snapshot, m *publicModel, cv caseView, p *Public
 			ac.PublicTitle = p.Title
 		case !t.Public && (p == nil || !p.Published):
 			// Folded into its region's incident of the day, whose title
-			// follows the worst kind in it: say what the page says.
-			if in := m.incident(s.publicID("group:" + groupKey(t.Region, cv.rec.OpenedAt))); in != nil {
-				ac.PublicTitle = in.Title
+			// follows the worst kind in it (as last built, or this one's).
+			if in := m.incident(s.publicID("group:" + groupKey(t.Region, cv.rec.OpenedAt))); in != nil &&
+				kindRank(cases.Kind(in.Kind)) > kindRank(cases.Kind(cv.rec.Kind)) {
+				ac.PublicTitle = s.genericTitle(cases.Kind(in.Kind))
 			}
 		}
 		ac.ShownOn = append(ac.ShownOn, "public")
@@ -194,7 +195,7 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	n := s.snap()
-	m, _ := s.publicModel(ctx)
+	m := s.lastPublic()
 	out := make([]adminCase, 0, len(cs))
 	for _, cv := range cs {
 		out = append(out, s.adminCaseOf(n, m, cv, pubs[cv.rec.ID]))
@@ -224,8 +225,7 @@ func (s *Server) adminGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, _ := s.publicModel(r.Context())
-	writeJSON(w, http.StatusOK, s.adminCaseOf(s.snap(), m, cv, p))
+	writeJSON(w, http.StatusOK, s.adminCaseOf(s.snap(), s.lastPublic(), cv, p))
 	return nil
 }
 
@@ -359,8 +359,7 @@ func (s *Server) modify(w http.ResponseWriter, r *http.Request, status int, chan
 	s.log.Info("status page: incident publication changed", "case", cv.rec.ID, "published", next.Published,
 		"hidden", next.Hidden, "updates", len(next.Updates))
 	s.invalidate(cv.rec.Tenant)
-	m, _ := s.publicModel(ctx) // the page as it was: the next build shows the change
-	writeJSON(w, status, s.adminCaseOf(s.snap(), m, cv, &next))
+	writeJSON(w, status, s.adminCaseOf(s.snap(), s.lastPublic(), cv, &next))
 	return nil
 }
 

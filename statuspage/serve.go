@@ -19,6 +19,13 @@ func (s *Server) publicModel(ctx context.Context) (*publicModel, error) {
 	return getLazy(s, ctx, &s.public, s.o.CacheTTL, s.buildPublic, false)
 }
 
+// lastPublic is the public model as last built, nil before the first
+// build; it never waits (a build may start).
+func (s *Server) lastPublic() *publicModel {
+	m, _ := getLazy(s, context.Background(), &s.public, s.o.CacheTTL, s.buildPublic, true)
+	return m
+}
+
 func (s *Server) servePublic(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		m, err := s.publicModel(r.Context())
