@@ -235,7 +235,7 @@ func (w *writer) drain() bool {
 // txTarget is how long a transaction of results should take: the single
 // SQLite write connection is held that long, and a case change waits for
 // it; a transaction cut off by Close's deadline rolls back about that much.
-const txTarget = 150 * time.Millisecond
+const txTarget = 250 * time.Millisecond
 
 // resize sets how many chunks the next transaction may take from how long
 // a full one took, from its BEGIN (waiting for the connection is not its
