@@ -271,17 +271,27 @@ type adminUpdateBody struct {
 	Text string `json:"text"`
 }
 
-func (s *Server) adminAddUpdate(w http.ResponseWriter, r *http.Request) error {
+// updateText reads an update's text from the request body; empty is
+// refused with ifEmpty.
+func updateText(w http.ResponseWriter, r *http.Request, ifEmpty string) (string, error) {
 	var in adminUpdateBody
 	if err := decodeBody(w, r, &in); err != nil {
-		return err
+		return "", err
 	}
 	text, err := cleanText(in.Text, maxUpdate, true, "text")
 	if err != nil {
-		return err
+		return "", err
 	}
 	if text == "" {
-		return badRequest("text is empty")
+		return "", badRequest("%s", ifEmpty)
+	}
+	return text, nil
+}
+
+func (s *Server) adminAddUpdate(w http.ResponseWriter, r *http.Request) error {
+	text, err := updateText(w, r, "text is empty")
+	if err != nil {
+		return err
 	}
 	return s.modify(w, r, http.StatusCreated, func(p *Publication) error {
 		if len(p.Updates) >= maxUpdates {
@@ -293,16 +303,9 @@ func (s *Server) adminAddUpdate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) adminEditUpdate(w http.ResponseWriter, r *http.Request) error {
-	var in adminUpdateBody
-	if err := decodeBody(w, r, &in); err != nil {
-		return err
-	}
-	text, err := cleanText(in.Text, maxUpdate, true, "text")
+	text, err := updateText(w, r, "text is empty: DELETE the update to remove it")
 	if err != nil {
 		return err
-	}
-	if text == "" {
-		return badRequest("text is empty: DELETE the update to remove it")
 	}
 	return s.modify(w, r, http.StatusOK, func(p *Publication) error {
 		i, err := updateIndex(r, p)
